@@ -1,0 +1,177 @@
+"""From a file to verified answers: the one entry point the CLI and notebooks share.
+
+``analyze_file(path)`` reads a scenario (``.yaml``/``.yml``) or a Gambit
+strategic-form file (``.nfg``), builds each game, solves it with the chosen
+method, and returns an :class:`Analysis`: frozen records holding the games, the
+verified solver results, the strictly dominated strategies, and, for scenario
+games, the deal behind each strategy profile. Reports (:mod:`simulator.report`)
+only format these records.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from simulator.errors import InputError
+from simulator.game import StrategicGame
+from simulator.results import SolverResult
+
+SCENARIO_SUFFIXES = (".yaml", ".yml")
+NFG_SUFFIXES = (".nfg",)
+
+
+@dataclass(frozen=True, eq=False)
+class GameAnalysis:
+    """One game of a file, solved.
+
+    ``deals`` maps a pure profile (tuple of strategy indices) to the deal terms it
+    leads to (issue -> value), or to ``None`` for fixed payoffs; it is empty for
+    games given by a payoff table or a ``.nfg`` file. ``dominated`` lists the
+    strictly dominated strategies found by iterated elimination, in order, as
+    ``(player, strategy, dominated_by)`` labels.
+    """
+
+    name: str
+    kind: str
+    description: str
+    game: StrategicGame
+    result: SolverResult
+    dominated: tuple[tuple[str, str, str], ...] = ()
+    deals: Mapping[tuple[int, ...], Mapping[str, float] | None] = field(default_factory=dict)
+    units: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, eq=False)
+class Analysis:
+    """Every game of one input file, solved; ``meta`` records how (for reruns)."""
+
+    title: str
+    file: str
+    question: str
+    games: tuple[GameAnalysis, ...]
+    meta: Mapping[str, Any] = field(default_factory=dict)
+
+
+def analyze_game(
+    game: StrategicGame,
+    *,
+    method: str = "auto",
+    name: str = "",
+    kind: str = "strategic",
+    description: str = "",
+    deals: Mapping[tuple[int, ...], Mapping[str, float] | None] | None = None,
+    units: Mapping[str, str] | None = None,
+    options: Mapping[str, Any] | None = None,
+) -> GameAnalysis:
+    """Solve one strategic game and collect what a report shows about it."""
+    from simulator.solvers import solve
+    from simulator.solvers.dominance import iterated_strict_dominance
+
+    start = time.perf_counter()
+    result = solve(game, method, **dict(options or {}))
+    if not result.elapsed:
+        object.__setattr__(result, "elapsed", time.perf_counter() - start)
+    dominance = iterated_strict_dominance(game)
+    dominated = tuple(
+        (game.players[e.player], game.strategies[e.player][e.strategy], e.dominated_by_label)
+        for e in dominance.eliminations
+    )
+    return GameAnalysis(
+        name=name or game.title or "game",
+        kind=kind,
+        description=description,
+        game=game,
+        result=result,
+        dominated=dominated,
+        deals=dict(deals or {}),
+        units=dict(units or {}),
+    )
+
+
+def analyze_file(
+    path: str | Path,
+    *,
+    method: str = "auto",
+    games: Sequence[str] | None = None,
+    options: Mapping[str, Any] | None = None,
+) -> Analysis:
+    """Read ``path`` (scenario YAML or ``.nfg``) and solve every game in it.
+
+    ``games`` restricts a scenario to the named games. Raises
+    :class:`~simulator.errors.InputError` for unreadable or invalid input.
+    """
+    from simulator import __version__
+
+    file = str(path)
+    suffix = Path(file).suffix.lower()
+    meta: dict[str, Any] = {"negsim_version": __version__, "method": method}
+    if suffix in NFG_SUFFIXES:
+        from simulator.formats.nfg import read_nfg
+
+        game = read_nfg(file)
+        if games:
+            raise InputError.at(file, None, "--game", "a .nfg file holds a single game")
+        analysis = analyze_game(game, method=method, name=game.title or Path(file).stem,
+                                options=options)
+        return Analysis(title=game.title or Path(file).stem, file=file, question="",
+                        games=(analysis,), meta=meta)
+    if suffix not in SCENARIO_SUFFIXES:
+        raise InputError.at(
+            file, None, "", f"unknown file type {suffix or '(none)'!r}; expected a scenario "
+            "(.yaml, .yml) or a Gambit strategic-form file (.nfg)"
+        )
+    from simulator.scenario import build_game, describe_outcomes, load_scenario
+
+    scenario = load_scenario(file)
+    names = [g.name for g in scenario.games]
+    if games:
+        unknown = [g for g in games if g not in names]
+        if unknown:
+            raise InputError.at(
+                file, None, "--game",
+                f"no game named {', '.join(map(repr, unknown))}; the file has {', '.join(names)}",
+            )
+        selected = [g for g in scenario.games if g.name in games]
+    else:
+        selected = list(scenario.games)
+    units = {name: issue.unit for name, issue in scenario.issues.items()}
+    results = []
+    for spec in selected:
+        game = build_game(scenario, spec.name)
+        deals = _deals_by_index(game, describe_outcomes(scenario, spec.name))
+        results.append(
+            analyze_game(
+                game,
+                method=method,
+                name=spec.name,
+                kind=spec.kind,
+                description=spec.description or "",
+                deals=deals,
+                units=units,
+                options=options,
+            )
+        )
+    return Analysis(
+        title=scenario.name,
+        file=file,
+        question=scenario.question,
+        games=tuple(results),
+        meta=meta,
+    )
+
+
+def _deals_by_index(
+    game: StrategicGame, outcomes: Mapping[Any, Mapping[str, float] | None]
+) -> dict[tuple[int, ...], Mapping[str, float] | None]:
+    """Key the scenario's profile -> deal map by strategy indices."""
+    out: dict[tuple[int, ...], Mapping[str, float] | None] = {}
+    for profile, deal in outcomes.items():
+        key = tuple(
+            p if isinstance(p, int) else game.strategies[i].index(p) for i, p in enumerate(profile)
+        )
+        out[key] = deal
+    return out

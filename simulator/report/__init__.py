@@ -1,0 +1,1 @@
+"""Reports of an :class:`~simulator.analysis.Analysis`: a JSON contract and tables."""

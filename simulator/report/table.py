@@ -1,0 +1,143 @@
+"""Tables for people: what ``negsim run`` prints without ``--json``.
+
+For each game: its players and strategies, each verified equilibrium with its
+probabilities (exact fractions where the game is rational) and every player's
+payoff, one line on why it is an equilibrium (each player's best alternative and
+what it would gain), the deal behind pure equilibria of scenario games, what the
+method guarantees (complete or not, degenerate or not) and the tolerance used.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from fractions import Fraction
+from typing import TextIO
+
+from simulator.analysis import Analysis, GameAnalysis
+from simulator.deviations import best_deviations
+from simulator.equilibrium import Equilibrium
+
+
+def fmt_number(value: float) -> str:
+    """A payoff or deal value, short: 4 significant digits, no float noise."""
+    if value == 0:
+        return "0"
+    text = f"{value:.4g}"
+    return "-0" if text == "-0" else text
+
+
+def fmt_probability(p: float, exact: Fraction | None) -> str:
+    if exact is not None:
+        return str(exact)
+    return f"{p:.4f}".rstrip("0").rstrip(".")
+
+
+def strategy_cell(labels: Sequence[str], probs: Sequence[float],
+                  exact: Sequence[Fraction] | None) -> str:
+    """``label`` for a pure strategy, else ``label p, label p`` over the support."""
+    support = [k for k, p in enumerate(probs) if p > 0]
+    if len(support) == 1:
+        return labels[support[0]]
+    return ", ".join(
+        f"{labels[k]} {fmt_probability(probs[k], None if exact is None else exact[k])}"
+        for k in support
+    )
+
+
+def why_line(ga: GameAnalysis, eq: Equilibrium) -> str:
+    """One line: each player's best alternative outside its support, and the gain."""
+    game = ga.game
+    parts = []
+    for dev in best_deviations(game, eq):
+        player = game.players[dev.player]
+        if dev.strategy is None:
+            parts.append(f"{player} is indifferent among all its strategies")
+            continue
+        assert dev.payoff is not None and dev.gain is not None
+        gain = dev.gain if abs(dev.gain) > game.tolerance.payoff else 0.0
+        verdict = "no gain" if gain == 0 else f"gain {fmt_number(gain)}"
+        parts.append(
+            f"{player}'s best alternative {game.strategies[dev.player][dev.strategy]} "
+            f"earns {fmt_number(dev.payoff)} ({verdict})"
+        )
+    return "; ".join(parts)
+
+
+def deal_line(deal: Mapping[str, float] | None, units: Mapping[str, str]) -> str:
+    if deal is None:
+        return "fixed payoffs (no deal terms)"
+    return ", ".join(
+        f"{issue} {fmt_number(value)}" + (f" ({units[issue]})" if units.get(issue) else "")
+        for issue, value in deal.items()
+    )
+
+
+def print_analysis(analysis: Analysis, file: TextIO | None = None) -> None:
+    """Print ``analysis`` as tables (colour only on a terminal)."""
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    console = Console(file=file, highlight=False, soft_wrap=False, width=None)
+    console.print(Text(analysis.title, style="bold"), Text(f"  ({analysis.file})", style="dim"))
+    if analysis.question:
+        console.print(Text("Question: ", style="bold") + Text(analysis.question))
+    for ga in analysis.games:
+        game, result = ga.game, ga.result
+        console.print()
+        shape = ", ".join(
+            f"{p} {len(s)}" for p, s in zip(game.players, game.strategies, strict=True)
+        )
+        console.print(Text(f"Game {ga.name}", style="bold cyan"),
+                      Text(f"  {ga.kind}, {game.n_players} players (strategies: {shape})"))
+        if ga.description:
+            console.print(Text(ga.description, style="italic"))
+        for player, labels in zip(game.players, game.strategies, strict=True):
+            console.print(f"  {player}: {', '.join(labels)}")
+        table = Table(show_header=True, header_style="bold", title_justify="left")
+        table.add_column("#", justify="right")
+        for player in game.players:
+            table.add_column(f"{player} plays")
+        for player in game.players:
+            table.add_column(f"{player} payoff", justify="right")
+        for k, eq in enumerate(result.equilibria, 1):
+            cells = [str(k)]
+            for i in range(game.n_players):
+                cells.append(strategy_cell(game.strategies[i], eq.strategies[i].tolist(),
+                                           None if eq.exact is None else eq.exact[i]))
+            cells += [fmt_number(v) for v in eq.payoffs]
+            table.add_row(*cells)
+        n = len(result.equilibria)
+        kind = "pure " if result.scope == "all pure equilibria" else ""
+        console.print(Text(f"{n} {kind}equilibri{'um' if n == 1 else 'a'} by {result.method}",
+                           style="bold"))
+        if n:
+            console.print(table)
+            for k, eq in enumerate(result.equilibria, 1):
+                console.print(f"  {k}. Why: {why_line(ga, eq)}.")
+                if eq.is_pure and ga.deals:
+                    key = tuple(int(s.argmax()) for s in eq.strategies)
+                    console.print(f"     Deal: {deal_line(ga.deals.get(key), ga.units)}")
+        completeness = (
+            f"complete: the list has {result.scope}"
+            if result.complete
+            else f"not guaranteed complete ({result.scope})"
+        )
+        console.print(f"Method: {result.method}; {completeness}.")
+        if result.degenerate is not None:
+            console.print(
+                "Degenerate game: yes." if result.degenerate else "Degenerate game: no."
+            )
+        for note in result.notes:
+            console.print(f"Note: {note}")
+        if result.rejected:
+            console.print(f"Dropped {result.rejected} candidate(s) that failed verification.")
+        console.print(
+            f"Verified: no player gains more than {result.tolerance:.3g} by deviating "
+            f"({game.tolerance.rtol:g} x payoff spread)."
+        )
+        if ga.dominated:
+            console.print(
+                "Strictly dominated (iterated elimination): "
+                + "; ".join(f"{p} {s} (by {by})" for p, s, by in ga.dominated)
+            )
