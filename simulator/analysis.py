@@ -98,31 +98,49 @@ def analyze_file(
     method: str = "auto",
     games: Sequence[str] | None = None,
     options: Mapping[str, Any] | None = None,
+    parameters: Mapping[str, float] | None = None,
 ) -> Analysis:
     """Read ``path`` (scenario YAML or ``.nfg``) and solve every game in it.
 
-    ``games`` restricts a scenario to the named games. Raises
+    ``games`` restricts a scenario to the named games; ``parameters`` overrides
+    scenario parameter values by name (recorded in ``meta``). Raises
     :class:`~simulator.errors.InputError` for unreadable or invalid input.
     """
     from simulator import __version__
 
     file = str(path)
     suffix = Path(file).suffix.lower()
-    meta: dict[str, Any] = {"negsim_version": __version__, "method": method}
+    meta: dict[str, Any] = {
+        "negsim_version": __version__,
+        "method": method,
+        "parameters": dict(parameters or {}),
+    }
     if suffix in NFG_SUFFIXES:
         from simulator.formats.nfg import read_nfg
 
         game = read_nfg(file)
+        _check_method(file, "", game, method)
         if games:
             raise InputError.at(file, None, "--game", "a .nfg file holds a single game")
-        analysis = analyze_game(game, method=method, name=game.title or Path(file).stem,
-                                options=options)
-        return Analysis(title=game.title or Path(file).stem, file=file, question="",
-                        games=(analysis,), meta=meta)
+        if parameters:
+            raise InputError.at(file, None, "--set", "a .nfg file has no parameters")
+        analysis = analyze_game(
+            game, method=method, name=game.title or Path(file).stem, options=options
+        )
+        return Analysis(
+            title=game.title or Path(file).stem,
+            file=file,
+            question="",
+            games=(analysis,),
+            meta=meta,
+        )
     if suffix not in SCENARIO_SUFFIXES:
         raise InputError.at(
-            file, None, "", f"unknown file type {suffix or '(none)'!r}; expected a scenario "
-            "(.yaml, .yml) or a Gambit strategic-form file (.nfg)"
+            file,
+            None,
+            "",
+            f"unknown file type {suffix or '(none)'!r}; expected a scenario "
+            "(.yaml, .yml) or a Gambit strategic-form file (.nfg)",
         )
     from simulator.scenario import build_game, describe_outcomes, load_scenario
 
@@ -132,7 +150,9 @@ def analyze_file(
         unknown = [g for g in games if g not in names]
         if unknown:
             raise InputError.at(
-                file, None, "--game",
+                file,
+                None,
+                "--game",
                 f"no game named {', '.join(map(repr, unknown))}; the file has {', '.join(names)}",
             )
         selected = [g for g in scenario.games if g.name in games]
@@ -141,8 +161,9 @@ def analyze_file(
     units = {name: issue.unit for name, issue in scenario.issues.items()}
     results = []
     for spec in selected:
-        game = build_game(scenario, spec.name)
-        deals = _deals_by_index(game, describe_outcomes(scenario, spec.name))
+        game = build_game(scenario, spec.name, parameters=parameters)
+        _check_method(file, spec.name, game, method)
+        deals = _deals_by_index(game, describe_outcomes(scenario, spec.name, parameters=parameters))
         results.append(
             analyze_game(
                 game,
@@ -162,6 +183,22 @@ def analyze_file(
         games=tuple(results),
         meta=meta,
     )
+
+
+def _check_method(file: str, name: str, game: StrategicGame, method: str) -> None:
+    """Refuse a two-player method for a game with more players, as bad input."""
+    from simulator.solvers import SOLVERS
+
+    spec = SOLVERS.get(method)
+    if spec is not None and spec.players == "2" and game.n_players != 2:
+        where = f"game {name!r} " if name else "the game "
+        raise InputError.at(
+            file,
+            None,
+            "--solver",
+            f"{method} is for two-player games, but {where}has {game.n_players} players; "
+            "use --solver pure or auto",
+        )
 
 
 def _deals_by_index(

@@ -80,6 +80,13 @@ def cli() -> None:
 )
 @click.option("--game", "games", multiple=True, help="Only this game of a scenario (repeatable).")
 @click.option(
+    "--set",
+    "settings",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Override a scenario parameter for this run (repeatable), e.g. --set occupied_share=0.5.",
+)
+@click.option(
     "--timeout",
     type=click.FloatRange(min=0.1),
     default=None,
@@ -97,6 +104,7 @@ def run(
     as_json: bool,
     solver: str,
     games: tuple[str, ...],
+    settings: tuple[str, ...],
     timeout: float | None,
     out: str | None,
 ) -> None:
@@ -115,8 +123,12 @@ def run(
     missing = [f for f in files if not Path(f).is_file()]
     if missing:
         raise InputError.at(missing[0], None, "", "no such file")
+    parameters = _parse_settings(settings)
     analyses = [
-        analyze_file(f, method=solver, games=list(games) or None, options=options) for f in files
+        analyze_file(
+            f, method=solver, games=list(games) or None, options=options, parameters=parameters
+        )
+        for f in files
     ]
     if as_json:
         from simulator.report.json_contract import analysis_to_json
@@ -137,6 +149,21 @@ def run(
             return
         text = buffer.getvalue()
     _emit(text, out)
+
+
+def _parse_settings(settings: tuple[str, ...]) -> dict[str, float]:
+    values: dict[str, float] = {}
+    for item in settings:
+        name, sep, text = item.partition("=")
+        try:
+            if not sep or not name.strip():
+                raise ValueError
+            values[name.strip()] = float(text)
+        except ValueError:
+            raise InputError.at(
+                "--set", None, item, "expected NAME=VALUE with a number, e.g. occupied_share=0.5"
+            ) from None
+    return values
 
 
 @cli.command()
@@ -200,11 +227,11 @@ def list_scenarios(directory: str | None) -> None:
         try:
             scenario = load_scenario(f)
         except InputError as err:
-            click.echo(f"{str(f):<{width}}  (invalid: {len(err.problems)} problem(s))")
+            click.echo(f"{f!s:<{width}}  (invalid: {len(err.problems)} problem(s))")
             continue
         kinds = ", ".join(sorted({g.kind for g in scenario.games}))
         click.echo(
-            f"{str(f):<{width}}  {scenario.name} — {len(scenario.actors)} actors, "
+            f"{f!s:<{width}}  {scenario.name} — {len(scenario.actors)} actors, "
             f"{len(scenario.games)} game(s) ({kinds})"
         )
 
@@ -250,8 +277,9 @@ def export(file: str, fmt: str, game: str | None, out: str | None) -> None:
         names = [g.name for g in scenario.games]
         name = game or names[0]
         if name not in names:
-            raise InputError.at(file, None, "--game",
-                                f"no game named {name!r}; the file has {', '.join(names)}")
+            raise InputError.at(
+                file, None, "--game", f"no game named {name!r}; the file has {', '.join(names)}"
+            )
         strategic = build_game(scenario, name)
     _emit(write_nfg(strategic), out)
 

@@ -138,9 +138,7 @@ def verify(game: StrategicGame, profile: Profile) -> Equilibrium | None:
     if exact is not None and not _close(exact, cleaned):
         exact = None  # an exact equilibrium, but not the point the solver found
     if exact is not None:
-        strategies = tuple(
-            np.array([float(p) for p in s], dtype=float) for s in exact
-        )
+        strategies = tuple(np.array([float(p) for p in s], dtype=float) for s in exact)
         for s in strategies:
             s.setflags(write=False)
         exact_pay = expected_payoffs(game.exact_payoffs, exact)  # type: ignore[arg-type]

@@ -39,8 +39,7 @@ def exact_equilibrium(
     n = game.n_players
     if all(np.count_nonzero(p) == 1 for p in profile):
         candidate = tuple(
-            tuple(Fraction(1) if p[k] > 0 else Fraction(0) for k in range(len(p)))
-            for p in profile
+            tuple(Fraction(1) if p[k] > 0 else Fraction(0) for k in range(len(p))) for p in profile
         )
     elif n == 2:
         candidate_or_none = _two_player(game, profile)

@@ -199,6 +199,7 @@ def _exact_array(raw: np.ndarray) -> np.ndarray | None:
     if raw.dtype == object and all(
         isinstance(v, (int, Fraction, np.integer)) and not isinstance(v, bool) for v in raw.flat
     ):
-        return np.vectorize(lambda v: Fraction(int(v)) if not isinstance(v, Fraction) else v,
-                            otypes=[object])(raw)
+        return np.vectorize(
+            lambda v: Fraction(int(v)) if not isinstance(v, Fraction) else v, otypes=[object]
+        )(raw)
     return None

@@ -87,9 +87,7 @@ def test_flagship_scenario_runs_and_reports_deals() -> None:
 def test_run_nfg_file_uses_its_labels(tmp_path: Path) -> None:
     nfg = tmp_path / "bos.nfg"
     nfg.write_text(
-        'NFG 1 R "Battle" { "Row" "Col" }\n'
-        '{ { "O" "F" } { "o" "f" } }\n""\n'
-        "3 2 0 0 0 0 2 3\n"
+        'NFG 1 R "Battle" { "Row" "Col" }\n{ { "O" "F" } { "o" "f" } }\n""\n3 2 0 0 0 0 2 3\n'
     )
     done = negsim("run", str(nfg), "--json")
     assert done.returncode == 0, done.stderr
@@ -152,8 +150,9 @@ def test_unknown_solver_is_a_usage_error() -> None:
 
 
 def test_two_player_solver_on_three_player_game_is_bad_input() -> None:
-    done = negsim("run", str(TEXTBOOK), "--game", "volunteers_dilemma", "--solver",
-                  "vertex-enumeration")
+    done = negsim(
+        "run", str(TEXTBOOK), "--game", "volunteers_dilemma", "--solver", "vertex-enumeration"
+    )
     assert done.returncode == 2
     assert "two-player" in done.stderr
 

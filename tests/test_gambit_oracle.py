@@ -21,9 +21,7 @@ from simulator.solvers import solve
 
 gbt = pytest.importorskip("pygambit", reason="pygambit (test extra) not installed")
 
-SETTINGS = settings(
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
+SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @st.composite
@@ -49,13 +47,7 @@ def _gambit_extreme(a: np.ndarray, b: np.ndarray) -> set[tuple[Fraction, ...]]:
     result = gbt.nash.enummixed_solve(game, rational=True)
     out = set()
     for eq in result.equilibria:
-        out.add(
-            tuple(
-                Fraction(str(eq[s]))
-                for player in game.players
-                for s in player.strategies
-            )
-        )
+        out.add(tuple(Fraction(str(eq[s])) for player in game.players for s in player.strategies))
     return out
 
 

@@ -32,8 +32,9 @@ def fmt_probability(p: float, exact: Fraction | None) -> str:
     return f"{p:.4f}".rstrip("0").rstrip(".")
 
 
-def strategy_cell(labels: Sequence[str], probs: Sequence[float],
-                  exact: Sequence[Fraction] | None) -> str:
+def strategy_cell(
+    labels: Sequence[str], probs: Sequence[float], exact: Sequence[Fraction] | None
+) -> str:
     """``label`` for a pure strategy, else ``label p, label p`` over the support."""
     support = [k for k, p in enumerate(probs) if p > 0]
     if len(support) == 1:
@@ -65,7 +66,7 @@ def why_line(ga: GameAnalysis, eq: Equilibrium) -> str:
 
 def deal_line(deal: Mapping[str, float] | None, units: Mapping[str, str]) -> str:
     if deal is None:
-        return "fixed payoffs (no deal terms)"
+        return "no deal (status quo, or the fixed payoffs the scenario gives)"
     return ", ".join(
         f"{issue} {fmt_number(value)}" + (f" ({units[issue]})" if units.get(issue) else "")
         for issue, value in deal.items()
@@ -88,8 +89,10 @@ def print_analysis(analysis: Analysis, file: TextIO | None = None) -> None:
         shape = ", ".join(
             f"{p} {len(s)}" for p, s in zip(game.players, game.strategies, strict=True)
         )
-        console.print(Text(f"Game {ga.name}", style="bold cyan"),
-                      Text(f"  {ga.kind}, {game.n_players} players (strategies: {shape})"))
+        console.print(
+            Text(f"Game {ga.name}", style="bold cyan"),
+            Text(f"  {ga.kind}, {game.n_players} players (strategies: {shape})"),
+        )
         if ga.description:
             console.print(Text(ga.description, style="italic"))
         for player, labels in zip(game.players, game.strategies, strict=True):
@@ -103,14 +106,20 @@ def print_analysis(analysis: Analysis, file: TextIO | None = None) -> None:
         for k, eq in enumerate(result.equilibria, 1):
             cells = [str(k)]
             for i in range(game.n_players):
-                cells.append(strategy_cell(game.strategies[i], eq.strategies[i].tolist(),
-                                           None if eq.exact is None else eq.exact[i]))
+                cells.append(
+                    strategy_cell(
+                        game.strategies[i],
+                        eq.strategies[i].tolist(),
+                        None if eq.exact is None else eq.exact[i],
+                    )
+                )
             cells += [fmt_number(v) for v in eq.payoffs]
             table.add_row(*cells)
         n = len(result.equilibria)
         kind = "pure " if result.scope == "all pure equilibria" else ""
-        console.print(Text(f"{n} {kind}equilibri{'um' if n == 1 else 'a'} by {result.method}",
-                           style="bold"))
+        console.print(
+            Text(f"{n} {kind}equilibri{'um' if n == 1 else 'a'} by {result.method}", style="bold")
+        )
         if n:
             console.print(table)
             for k, eq in enumerate(result.equilibria, 1):
@@ -125,9 +134,7 @@ def print_analysis(analysis: Analysis, file: TextIO | None = None) -> None:
         )
         console.print(f"Method: {result.method}; {completeness}.")
         if result.degenerate is not None:
-            console.print(
-                "Degenerate game: yes." if result.degenerate else "Degenerate game: no."
-            )
+            console.print("Degenerate game: yes." if result.degenerate else "Degenerate game: no.")
         for note in result.notes:
             console.print(f"Note: {note}")
         if result.rejected:

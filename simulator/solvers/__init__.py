@@ -100,6 +100,7 @@ def solve(game: StrategicGame, method: str = "auto", **options: Any) -> SolverRe
         method = "vertex-enumeration" if game.n_players == 2 else "pure"
     spec = get_solver(method)
     if spec.players == "2" and game.n_players != 2:
-        raise ValueError(f"solver {method!r} is for two-player games; this game has "
-                         f"{game.n_players} players")
+        raise ValueError(
+            f"solver {method!r} is for two-player games; this game has {game.n_players} players"
+        )
     return spec.load()(game, **options)
