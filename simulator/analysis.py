@@ -10,6 +10,7 @@ only format these records.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -22,6 +23,9 @@ from simulator.results import SolverResult
 
 SCENARIO_SUFFIXES = (".yaml", ".yml")
 NFG_SUFFIXES = (".nfg",)
+# Iterated elimination solves a linear program per strategy and round; above this
+# many pure profiles a run skips it rather than spend longer on it than on solving.
+DOMINANCE_MAX_PROFILES = 20_000
 
 
 @dataclass(frozen=True, eq=False)
@@ -75,11 +79,12 @@ def analyze_game(
     result = solve(game, method, **dict(options or {}))
     if not result.elapsed:
         object.__setattr__(result, "elapsed", time.perf_counter() - start)
-    dominance = iterated_strict_dominance(game)
-    dominated = tuple(
-        (game.players[e.player], game.strategies[e.player][e.strategy], e.dominated_by_label)
-        for e in dominance.eliminations
-    )
+    dominated: tuple[tuple[str, str, str], ...] = ()
+    if math.prod(game.shape) <= DOMINANCE_MAX_PROFILES:
+        dominance = iterated_strict_dominance(game)
+        dominated = tuple(
+            (e.player, e.strategy, _dominator_text(e.dominated_by)) for e in dominance.eliminations
+        )
     return GameAnalysis(
         name=name or game.title or "game",
         kind=kind,
@@ -183,6 +188,12 @@ def analyze_file(
         games=tuple(results),
         meta=meta,
     )
+
+
+def _dominator_text(by: str | Mapping[str, float]) -> str:
+    if isinstance(by, str):
+        return by
+    return "mixing " + ", ".join(f"{label} {p:.4g}" for label, p in by.items())
 
 
 def _check_method(file: str, name: str, game: StrategicGame, method: str) -> None:

@@ -115,7 +115,7 @@ def _unique_solution(rows: list[list[Fraction]], n_unknowns: int) -> list[Fracti
         if found is None:
             return None
         m[pivot_row], m[found] = m[found], m[pivot_row]
-        inv = 1 / m[pivot_row][col]
+        inv = Fraction(1) / m[pivot_row][col]
         m[pivot_row] = [v * inv for v in m[pivot_row]]
         for r in range(len(m)):
             if r != pivot_row and m[r][col] != 0:

@@ -193,13 +193,20 @@ def _has_fractions(values: Any) -> bool:
 
 
 def _exact_array(raw: np.ndarray) -> np.ndarray | None:
-    """Exact payoffs as Fractions when every entry is an int or a Fraction."""
+    """Exact payoffs when every entry is an int or a Fraction, else ``None``.
+
+    Python ints are exact already and mix with Fractions in arithmetic, so they
+    are kept as ints (converting millions of entries to Fraction costs seconds).
+    """
     if raw.dtype.kind in "iub":
-        return np.vectorize(Fraction, otypes=[object])(raw.astype(object))
+        return raw.astype(object)
     if raw.dtype == object and all(
         isinstance(v, (int, Fraction, np.integer)) and not isinstance(v, bool) for v in raw.flat
     ):
-        return np.vectorize(
-            lambda v: Fraction(int(v)) if not isinstance(v, Fraction) else v, otypes=[object]
-        )(raw)
+        exact = np.array(raw, dtype=object)
+        if any(isinstance(v, np.integer) for v in exact.flat):
+            exact = np.vectorize(
+                lambda v: int(v) if isinstance(v, np.integer) else v, otypes=[object]
+            )(exact)
+        return exact
     return None

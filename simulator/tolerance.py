@@ -41,6 +41,11 @@ class Tolerance:
     def for_payoffs(cls, payoffs: npt.ArrayLike, rtol: float = RTOL) -> Tolerance:
         """Tolerances for a game whose payoffs are ``payoffs`` (any shape)."""
         arr = np.asarray(payoffs, dtype=float)
-        spread = float(arr.max() - arr.min()) if arr.size else 0.0
+        with np.errstate(over="ignore"):
+            spread = float(arr.max() - arr.min()) if arr.size else 0.0
+        if not np.isfinite(spread):
+            # Payoffs near the float limit: the spread overflows, but its scale is
+            # twice the largest magnitude, and an infinite tolerance would accept anything.
+            spread = 2.0 * float(np.abs(arr).max())
         scale = spread if spread > 0 else 1.0
         return cls(rtol=rtol, payoff=rtol * scale, probability=rtol)
