@@ -132,6 +132,8 @@ def verify(game: StrategicGame, profile: Profile) -> Equilibrium | None:
     cleaned = clean_profile(game, profile)
     if cleaned is None:
         return None
+    if all(int(np.count_nonzero(p)) == 1 for p in cleaned):
+        return _verify_pure(game, cleaned)
     from simulator.exact import exact_equilibrium  # local: rational games only
 
     exact = exact_equilibrium(game, cleaned) if game.exact_payoffs is not None else None
@@ -153,22 +155,62 @@ def verify(game: StrategicGame, profile: Profile) -> Equilibrium | None:
             best_deviation=best,
             exact=exact,
         )
-    pays = []
-    regs = []
-    best = []
+    pays: list[float] = []
+    regs: list[float] = []
+    devs: list[int] = []
     for i in range(game.n_players):
         dev = deviation_payoffs(game.payoffs, cleaned, i)
         value = float(np.dot(dev, cleaned[i]))
         pays.append(value)
         regs.append(max(0.0, float(dev.max()) - value))
-        best.append(int(np.argmax(dev)))
+        devs.append(int(np.argmax(dev)))
     if max(regs) > game.tolerance.payoff:
         return None
     return Equilibrium(
         strategies=cleaned,
         payoffs=tuple(pays),
         regret=tuple(regs),
+        best_deviation=tuple(devs),
+    )
+
+
+def pure_deviation_payoffs(payoffs: np.ndarray, indices: Sequence[int], player: int) -> np.ndarray:
+    """Payoffs of each pure strategy of ``player`` against the pure profile ``indices``.
+
+    The same as :func:`deviation_payoffs` at a pure profile, by indexing instead of
+    contracting the whole tensor (which matters with thousands of pure equilibria,
+    and with exact payoffs, where contraction runs on Python objects).
+    """
+    index: list[int | slice] = [int(k) for k in indices]
+    index[player] = slice(None)
+    return np.asarray(payoffs[player][tuple(index)])
+
+
+def _verify_pure(game: StrategicGame, strategies: tuple[np.ndarray, ...]) -> Equilibrium | None:
+    indices = [int(np.argmax(p)) for p in strategies]
+    exact_payoffs = game.exact_payoffs
+    pays, regs, best = [], [], []
+    exact_ok = exact_payoffs is not None
+    for i in range(game.n_players):
+        dev = pure_deviation_payoffs(game.payoffs, indices, i)
+        value = float(dev[indices[i]])
+        pays.append(value)
+        regs.append(max(0.0, float(dev.max()) - value))
+        best.append(int(np.argmax(dev)))
+        if exact_ok:
+            exact_dev = pure_deviation_payoffs(exact_payoffs, indices, i)  # type: ignore[arg-type]
+            exact_ok = max(exact_dev) == exact_dev[indices[i]]
+    if exact_ok:
+        regs = [0.0] * game.n_players
+    elif max(regs) > game.tolerance.payoff:
+        return None
+    exact = tuple(tuple(Fraction(int(p)) for p in s) for s in strategies) if exact_ok else None
+    return Equilibrium(
+        strategies=strategies,
+        payoffs=tuple(pays),
+        regret=tuple(regs),
         best_deviation=tuple(best),
+        exact=exact,
     )
 
 
@@ -211,3 +253,59 @@ def verify_all(
         seen.add(key)
         found.append(eq)
     return tuple(found), rejected
+
+
+def verify_pure_all(
+    game: StrategicGame, indices: npt.ArrayLike
+) -> tuple[tuple[Equilibrium, ...], int]:
+    """Verify many pure profiles at once: the batched form of :func:`verify_all`.
+
+    ``indices`` has shape ``(k, n)``: row ``r`` is a pure profile. Each player's
+    deviation payoffs are gathered for all rows in one indexing operation, so
+    games with thousands of pure equilibria (ties) verify in one pass. Returns
+    the verified equilibria in row order (exact when the game is rational) and
+    how many rows failed.
+    """
+    rows = np.asarray(indices, dtype=np.intp).reshape(-1, game.n_players)
+    k = rows.shape[0]
+    if k == 0:
+        return (), 0
+    exact_payoffs = game.exact_payoffs
+    values = np.empty((game.n_players, k))
+    regret = np.empty((game.n_players, k))
+    best = np.empty((game.n_players, k), dtype=np.intp)
+    exact_ok = np.full(k, exact_payoffs is not None)
+    for i, m in enumerate(game.shape):
+        gather: list[np.ndarray] = [rows[:, j, None] for j in range(game.n_players)]
+        gather[i] = np.broadcast_to(np.arange(m), (k, m))
+        dev = game.payoffs[i][tuple(gather)]  # (k, m_i)
+        values[i] = dev[np.arange(k), rows[:, i]]
+        regret[i] = np.maximum(dev.max(axis=1) - values[i], 0.0)
+        best[i] = dev.argmax(axis=1)
+        if exact_payoffs is not None:
+            exact_dev = exact_payoffs[i][tuple(gather)]
+            played = exact_dev[np.arange(k), rows[:, i]]
+            exact_ok &= np.array(
+                [max(d) == v for d, v in zip(exact_dev, played, strict=True)], dtype=bool
+            )
+    ok = exact_ok | (regret.max(axis=0) <= game.tolerance.payoff)
+    found: list[Equilibrium] = []
+    for r in np.flatnonzero(ok):
+        strategies = pure_profile(game, rows[r])
+        for s in strategies:
+            s.setflags(write=False)
+        is_exact = bool(exact_ok[r])
+        found.append(
+            Equilibrium(
+                strategies=strategies,
+                payoffs=tuple(float(v) for v in values[:, r]),
+                regret=(0.0,) * game.n_players if is_exact else tuple(map(float, regret[:, r])),
+                best_deviation=tuple(int(b) for b in best[:, r]),
+                exact=(
+                    tuple(tuple(Fraction(int(p)) for p in s) for s in strategies)
+                    if is_exact
+                    else None
+                ),
+            )
+        )
+    return tuple(found), int(k - len(found))

@@ -49,7 +49,7 @@ def exact_equilibrium(
     else:
         return None
     for i in range(n):
-        dev = deviation_payoffs(exact_payoffs, candidate, i)
+        dev = deviation_payoffs(exact_payoffs, candidate, i)  # type: ignore[arg-type]
         value = sum((d * p for d, p in zip(dev, candidate[i], strict=True)), Fraction(0))
         if max(dev) != value:
             return None

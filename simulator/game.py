@@ -168,9 +168,9 @@ class StrategicGame:
 
     def restrict(self, keep: Sequence[Sequence[int]]) -> StrategicGame:
         """The subgame in which player ``i`` keeps only strategies ``keep[i]``."""
-        index = np.ix_(*[np.asarray(k, dtype=int) for k in keep])
-        payoffs = self.payoffs[(slice(None), *index)]
-        exact = None if self.exact_payoffs is None else self.exact_payoffs[(slice(None), *index)]
+        index: tuple[Any, ...] = (slice(None), *np.ix_(*[np.asarray(k, dtype=int) for k in keep]))
+        payoffs = self.payoffs[index]
+        exact = None if self.exact_payoffs is None else self.exact_payoffs[index]
         strategies = tuple(
             tuple(self.strategies[i][k] for k in keep_i) for i, keep_i in enumerate(keep)
         )

@@ -28,7 +28,7 @@ class SolverSpec:
 
     def load(self) -> Callable[..., SolverResult]:
         module, _, function = self.target.partition(":")
-        return getattr(importlib.import_module(module), function)  # type: ignore[no-any-return]
+        return getattr(importlib.import_module(module), function)
 
 
 SOLVERS: dict[str, SolverSpec] = {
