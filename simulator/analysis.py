@@ -26,6 +26,7 @@ NFG_SUFFIXES = (".nfg",)
 # Iterated elimination solves a linear program per strategy and round; above this
 # many pure profiles a run skips it rather than spend longer on it than on solving.
 DOMINANCE_MAX_PROFILES = 20_000
+DOMINANCE_MODES = ("none", "pure", "mixed")
 
 
 @dataclass(frozen=True, eq=False)
@@ -45,6 +46,7 @@ class GameAnalysis:
     game: StrategicGame
     result: SolverResult
     dominated: tuple[tuple[str, str, str], ...] = ()
+    dominance: str = "pure"
     deals: Mapping[tuple[int, ...], Mapping[str, float] | None] = field(default_factory=dict)
     units: Mapping[str, str] = field(default_factory=dict)
 
@@ -70,8 +72,18 @@ def analyze_game(
     deals: Mapping[tuple[int, ...], Mapping[str, float] | None] | None = None,
     units: Mapping[str, str] | None = None,
     options: Mapping[str, Any] | None = None,
+    dominance: str = "pure",
 ) -> GameAnalysis:
-    """Solve one strategic game and collect what a report shows about it."""
+    """Solve one strategic game and collect what a report shows about it.
+
+    ``dominance`` chooses the iterated elimination of strictly dominated
+    strategies reported beside the equilibria: ``"pure"`` (domination by pure
+    strategies), ``"mixed"`` (also by mixtures, one linear program per candidate;
+    importing scipy's optimizer costs about half a second of start-up) or
+    ``"none"``.
+    """
+    if dominance not in DOMINANCE_MODES:
+        raise ValueError(f"analyze_game: dominance must be one of {DOMINANCE_MODES}")
     from simulator.solvers import solve
     from simulator.solvers.dominance import iterated_strict_dominance
 
@@ -80,10 +92,10 @@ def analyze_game(
     if not result.elapsed:
         object.__setattr__(result, "elapsed", time.perf_counter() - start)
     dominated: tuple[tuple[str, str, str], ...] = ()
-    if math.prod(game.shape) <= DOMINANCE_MAX_PROFILES:
-        dominance = iterated_strict_dominance(game)
+    if dominance != "none" and math.prod(game.shape) <= DOMINANCE_MAX_PROFILES:
+        eliminated = iterated_strict_dominance(game, mixed=dominance == "mixed")
         dominated = tuple(
-            (e.player, e.strategy, _dominator_text(e.dominated_by)) for e in dominance.eliminations
+            (e.player, e.strategy, _dominator_text(e.dominated_by)) for e in eliminated.eliminations
         )
     return GameAnalysis(
         name=name or game.title or "game",
@@ -92,6 +104,7 @@ def analyze_game(
         game=game,
         result=result,
         dominated=dominated,
+        dominance=dominance,
         deals=dict(deals or {}),
         units=dict(units or {}),
     )
@@ -104,6 +117,7 @@ def analyze_file(
     games: Sequence[str] | None = None,
     options: Mapping[str, Any] | None = None,
     parameters: Mapping[str, float] | None = None,
+    dominance: str = "pure",
 ) -> Analysis:
     """Read ``path`` (scenario YAML or ``.nfg``) and solve every game in it.
 
@@ -130,7 +144,11 @@ def analyze_file(
         if parameters:
             raise InputError.at(file, None, "--set", "a .nfg file has no parameters")
         analysis = analyze_game(
-            game, method=method, name=game.title or Path(file).stem, options=options
+            game,
+            method=method,
+            name=game.title or Path(file).stem,
+            options=options,
+            dominance=dominance,
         )
         return Analysis(
             title=game.title or Path(file).stem,
@@ -179,6 +197,7 @@ def analyze_file(
                 deals=deals,
                 units=units,
                 options=options,
+                dominance=dominance,
             )
         )
     return Analysis(

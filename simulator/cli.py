@@ -87,6 +87,14 @@ def cli() -> None:
     help="Override a scenario parameter for this run (repeatable), e.g. --set occupied_share=0.5.",
 )
 @click.option(
+    "--dominance",
+    type=click.Choice(["none", "pure", "mixed"]),
+    default="pure",
+    show_default=True,
+    help="Also report strategies removed by iterated strict dominance: by pure strategies, "
+    "or also by mixtures (linear programs; slower start-up).",
+)
+@click.option(
     "--timeout",
     type=click.FloatRange(min=0.1),
     default=None,
@@ -105,6 +113,7 @@ def run(
     solver: str,
     games: tuple[str, ...],
     settings: tuple[str, ...],
+    dominance: str,
     timeout: float | None,
     out: str | None,
 ) -> None:
@@ -126,7 +135,12 @@ def run(
     parameters = _parse_settings(settings)
     analyses = [
         analyze_file(
-            f, method=solver, games=list(games) or None, options=options, parameters=parameters
+            f,
+            method=solver,
+            games=list(games) or None,
+            options=options,
+            parameters=parameters,
+            dominance=dominance,
         )
         for f in files
     ]

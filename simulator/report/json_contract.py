@@ -53,6 +53,7 @@ def _game(ga: GameAnalysis) -> dict[str, Any]:
         "tolerance": result.tolerance,
         "rejected": result.rejected,
         "notes": list(result.notes),
+        "dominance": ga.dominance,
         "dominated": [
             {"player": p, "strategy": s, "dominated_by": by} for p, s, by in ga.dominated
         ],

@@ -56,7 +56,13 @@ def why_line(ga: GameAnalysis, eq: Equilibrium) -> str:
             continue
         assert dev.payoff is not None and dev.gain is not None
         gain = dev.gain if abs(dev.gain) > game.tolerance.payoff else 0.0
-        verdict = "no gain" if gain == 0 else f"gain {fmt_number(gain)}"
+        verdict = (
+            "no gain: indifferent"
+            if gain == 0
+            else f"would lose {fmt_number(-gain)}"
+            if gain < 0
+            else f"would gain {fmt_number(gain)}"
+        )
         parts.append(
             f"{player}'s best alternative {game.strategies[dev.player][dev.strategy]} "
             f"earns {fmt_number(dev.payoff)} ({verdict})"
@@ -68,8 +74,21 @@ def deal_line(deal: Mapping[str, float] | None, units: Mapping[str, str]) -> str
     if deal is None:
         return "no deal (status quo, or the fixed payoffs the scenario gives)"
     return ", ".join(
-        f"{issue} {fmt_number(value)}" + (f" ({units[issue]})" if units.get(issue) else "")
+        f"{issue} {fmt_number(value)}" + (f" [{units[issue]}]" if units.get(issue) else "")
         for issue, value in deal.items()
+    )
+
+
+def _hanging(text: str, indent: int, width: int) -> str:
+    """``text`` wrapped to ``width`` and indented, without trailing spaces."""
+    import textwrap
+
+    return textwrap.fill(
+        text,
+        width=max(40, width - 1),
+        initial_indent=" " * indent,
+        subsequent_indent=" " * (indent + 3),
+        break_on_hyphens=False,
     )
 
 
@@ -79,7 +98,7 @@ def print_analysis(analysis: Analysis, file: TextIO | None = None) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    console = Console(file=file, highlight=False, soft_wrap=False, width=None)
+    console = Console(file=file, highlight=False, markup=False, soft_wrap=False)
     console.print(Text(analysis.title, style="bold"), Text(f"  ({analysis.file})", style="dim"))
     if analysis.question:
         console.print(Text("Question: ", style="bold") + Text(analysis.question))
@@ -123,10 +142,11 @@ def print_analysis(analysis: Analysis, file: TextIO | None = None) -> None:
         if n:
             console.print(table)
             for k, eq in enumerate(result.equilibria, 1):
-                console.print(f"  {k}. Why: {why_line(ga, eq)}.")
+                console.print(_hanging(f"{k}. Why: {why_line(ga, eq)}.", 2, console.width))
                 if eq.is_pure and ga.deals:
                     key = tuple(int(s.argmax()) for s in eq.strategies)
-                    console.print(f"     Deal: {deal_line(ga.deals.get(key), ga.units)}")
+                    deal = deal_line(ga.deals.get(key), ga.units)
+                    console.print(_hanging(f"Deal: {deal}", 5, console.width))
         completeness = (
             f"complete: the list has {result.scope}"
             if result.complete
@@ -143,8 +163,7 @@ def print_analysis(analysis: Analysis, file: TextIO | None = None) -> None:
             f"Verified: no player gains more than {result.tolerance:.3g} by deviating "
             f"({game.tolerance.rtol:g} x payoff spread)."
         )
-        if ga.dominated:
-            console.print(
-                "Strictly dominated (iterated elimination): "
-                + "; ".join(f"{p} {s} (by {by})" for p, s, by in ga.dominated)
-            )
+        if ga.dominance != "none":
+            how = "pure strategies" if ga.dominance == "pure" else "pure or mixed strategies"
+            removed = "; ".join(f"{p} {s} (by {by})" for p, s, by in ga.dominated) or "none"
+            console.print(f"Strictly dominated by {how}, iterated: {removed}.")
