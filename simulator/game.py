@@ -188,6 +188,8 @@ def _numbered(n: int) -> tuple[str, ...]:
 
 
 def _has_fractions(values: Any) -> bool:
+    if isinstance(values, np.ndarray) and values.dtype != object:
+        return False  # a numeric array cannot hold Fractions; skip the per-entry scan
     arr = np.asarray(values, dtype=object)
     return any(isinstance(v, Fraction) for v in arr.flat)
 
