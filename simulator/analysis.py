@@ -20,6 +20,7 @@ from typing import Any
 from simulator.errors import InputError
 from simulator.game import StrategicGame
 from simulator.results import SolverResult
+from simulator.tolerance import RTOL
 
 SCENARIO_SUFFIXES = (".yaml", ".yml")
 NFG_SUFFIXES = (".nfg",)
@@ -132,7 +133,8 @@ def analyze_file(
     meta: dict[str, Any] = {
         "negsim_version": __version__,
         "method": method,
-        "parameters": dict(parameters or {}),
+        "dominance": dominance,
+        "tolerance_rtol": RTOL,
     }
     if suffix in NFG_SUFFIXES:
         from simulator.formats.nfg import read_nfg
@@ -168,6 +170,8 @@ def analyze_file(
     from simulator.scenario import build_game, describe_outcomes, load_scenario
 
     scenario = load_scenario(file)
+    meta["parameters"] = {**scenario.parameter_values(), **dict(parameters or {})}
+    meta["overrides"] = dict(parameters or {})
     names = [g.name for g in scenario.games]
     if games:
         unknown = [g for g in games if g not in names]

@@ -148,7 +148,10 @@ def run(
         from simulator.report.json_contract import analysis_to_json
 
         payload: Any = [analysis_to_json(a) for a in analyses]
-        text = json.dumps(payload[0] if len(payload) == 1 else payload, indent=2) + "\n"
+        text = json.dumps(
+            payload[0] if len(payload) == 1 else payload, indent=2, ensure_ascii=False
+        )
+        text += "\n"
     else:
         import io
 

@@ -187,3 +187,33 @@ def test_export_nfg_round_trips_through_run(tmp_path: Path) -> None:
     again = json.loads(negsim("run", str(out), "--json").stdout)
     (sol,) = again["games"][0]["solutions"]
     assert sol["profile"]["A"] == {"cooperate": 0.0, "defect": 1.0}
+
+
+def test_set_overrides_a_parameter_and_is_recorded() -> None:
+    done = negsim("run", str(FLAGSHIP), "--json", "--set", "guarantee_cost_us=0.5")
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    assert data["run"]["overrides"] == {"guarantee_cost_us": 0.5}
+    assert data["run"]["parameters"]["guarantee_cost_us"] == 0.5
+    # A guarantee that costs the US more than the deal is worth is never offered.
+    offers = {
+        max(s["profile"]["US"], key=s["profile"]["US"].get) for s in data["games"][0]["solutions"]
+    }
+    assert "half_with_guarantee" not in offers
+
+
+@pytest.mark.parametrize("bad", ["guarantee_cost_us", "guarantee_cost_us=cheap", "nosuch=1"])
+def test_bad_set_is_bad_input(bad: str) -> None:
+    done = negsim("run", str(FLAGSHIP), "--set", bad)
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+
+
+def test_mixed_dominance_reports_domination_by_a_mixture() -> None:
+    done = negsim("run", str(FLAGSHIP), "--json", "--dominance", "mixed")
+    assert done.returncode == 0, done.stderr
+    dominated = json.loads(done.stdout)["games"][0]["dominated"]
+    assert {"player": "US", "strategy": "soft_no_guarantee"} in [
+        {"player": d["player"], "strategy": d["strategy"]} for d in dominated
+    ]
+    assert any(d["dominated_by"].startswith("mixing") for d in dominated)

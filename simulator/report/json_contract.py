@@ -12,7 +12,9 @@ Later releases add fields but never change or remove these::
           "payoffs": {player: float},
           "regret": {player: float}}]}]}
 
-Added beside them: ``question``, ``negsim_version``, ``method`` (the method run),
+Added beside them: ``question``, ``negsim_version``, ``run`` (how to redo the run:
+version, method, dominance, tolerance, the parameter values used and which were
+overridden with ``--set``), ``method`` (the method run),
 ``scope`` (what ``complete`` refers to), ``degenerate``, ``tolerance`` (the
 regret tolerance every solution was verified to), ``rejected``, ``notes``,
 ``dominated``; per solution ``exact_profile`` (fractions as strings, when the
@@ -35,6 +37,7 @@ def analysis_to_json(analysis: Analysis) -> dict[str, Any]:
         "file": analysis.file,
         "question": analysis.question,
         "negsim_version": analysis.meta.get("negsim_version"),
+        "run": dict(analysis.meta),
         "games": [_game(g) for g in analysis.games],
     }
 
