@@ -238,7 +238,13 @@ def _check_method(file: str, name: str, game: StrategicGame, method: str) -> Non
 def _deals_by_index(
     game: StrategicGame, outcomes: Mapping[Any, Mapping[str, float] | None]
 ) -> dict[tuple[int, ...], Mapping[str, float] | None]:
-    """Key the scenario's profile -> deal map by strategy indices."""
+    """Key the scenario's profile -> deal map by strategy indices.
+
+    Empty when no profile leads to a deal (a payoff table), so that reports do
+    not print "no deal" under every equilibrium of a textbook game.
+    """
+    if all(deal is None for deal in outcomes.values()):
+        return {}
     out: dict[tuple[int, ...], Mapping[str, float] | None] = {}
     for profile, deal in outcomes.items():
         key = tuple(
