@@ -478,3 +478,24 @@ def test_both_pivot_paths_agree(monkeypatch: pytest.MonkeyPatch, row_by_row: boo
     ]
     for game in games:
         assert float_set(vertex_enumeration(game)) == float_set(support_enumeration(game))
+
+
+@PROPERTY
+@given(
+    game=st.one_of(bimatrix_games(max_size=4, low=0, high=2), degenerate_bimatrix_games()),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_ties_broken_far_below_the_tolerance_are_still_ties(game: StrategicGame, seed: int) -> None:
+    # Payoff differences of 1e-12 of the spread (the tolerance is 1e-9) leave
+    # the game, as far as the solvers are concerned, the degenerate game it was.
+    # (A constant game has no spread to measure them against: left as it is.)
+    a, b = game.bimatrix()
+    spread = float(game.payoffs.max() - game.payoffs.min())
+    noise = np.random.default_rng(seed).standard_normal((2, *game.shape)) * 1e-12 * spread
+    nearby = StrategicGame.from_bimatrix(a + noise[0], b + noise[1])
+    exact = vertex_enumeration(game)
+    for solver in SOLVERS:
+        result = solver(nearby)
+        assert result.complete
+        assert result.degenerate == exact.degenerate
+        assert float_set(result) == float_set(exact)

@@ -33,11 +33,17 @@ strategy with support size :math:`k` has more than :math:`k` pure best responses
 Labels are stored as bit masks: bit ``l`` of word ``l // 64`` of a row of a
 ``uint64`` array, so that matching vertex pairs is a vectorised OR.
 
-"Zero" and "tight" use one tolerance, :meth:`Polytope.tolerance`: the payoffs
-are shifted and divided by the game's payoff spread (so entries lie in [1, 2]),
-which makes slack :math:`1 - (Cz)_i` a payoff difference in units of that spread
-and :math:`z_i` a probability divided by a payoff in [1, 2]; both are compared
-with the game's relative tolerance :data:`simulator.tolerance.RTOL`.
+"Zero" and "tight" use one tolerance, :func:`label_tolerance`: the payoffs are
+shifted and divided by the game's payoff spread (so entries lie in [1, 2]),
+which makes a slack :math:`1 - (Cz)_i` a payoff difference in units of that
+spread and :math:`z_i` a probability divided by a payoff in [1, 2]; both are
+compared with (half) the game's relative tolerance
+:data:`simulator.tolerance.RTOL`. Payoff differences far below it count as ties
+(the game is treated as the degenerate game they perturb), differences far above
+it as distinct; a game with differences of about the tolerance itself is
+ambiguous, and when the methods notice trouble there (a candidate that fails
+verification or a vertex that comes out infeasible) the result says that the
+list may be incomplete (``complete=False``).
 """
 
 from __future__ import annotations
@@ -45,6 +51,7 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from types import MappingProxyType
 from typing import Any
 
@@ -89,20 +96,30 @@ class Polytope:
 
     ``points``: the distinct nonzero vertices, shape ``(V, d)``. ``labels``:
     ``(V, d + k)`` booleans in the polytope's own order: ``labels[:, i]`` for
-    ``z_i = 0`` (``i < d``), ``labels[:, d + r]`` for ``(Cz)_r = 1``.
+    ``z_i = 0`` (``i < d``), ``labels[:, d + r]`` for ``(Cz)_r = 1``; ``words``:
+    the same as bit masks (:func:`pack_labels`). ``discarded``: candidate
+    points that turned out infeasible beyond the tolerance (round-off in nearly
+    degenerate games); when nonzero, the list may lack vertices.
     """
 
     points: np.ndarray
     labels: np.ndarray
+    words: np.ndarray
+    discarded: int = 0
 
     @property
     def dimension(self) -> int:
         return int(self.points.shape[1])
 
+    @cached_property
+    def simple(self) -> np.ndarray:
+        """Which vertices have exactly as many labels as the dimension."""
+        return np.asarray(self.labels.sum(axis=1) <= self.dimension)
+
     @property
     def degenerate(self) -> bool:
         """Whether some vertex has more labels than the dimension."""
-        return bool(np.any(self.labels.sum(axis=1) > self.dimension))
+        return not bool(self.simple.all())
 
 
 def label_tolerance(game: StrategicGame) -> float:
@@ -115,21 +132,31 @@ def label_tolerance(game: StrategicGame) -> float:
     return game.tolerance.rtol / 2
 
 
-def polytope_from_values(values: np.ndarray, d: int, tol: float) -> Polytope:
+def polytope_from_values(values: np.ndarray, d: int, tol: float, discarded: int = 0) -> Polytope:
     """Label candidate vertices and merge duplicates.
 
     ``values``: shape ``(N, d + k)``, each row a vertex ``z`` followed by its
     slacks ``1 - Cz``; vertices may repeat (one per basis of a degenerate vertex)
-    and may include 0, which is dropped. A label is a value within ``tol`` of 0.
-    A vertex is the only point of the polytope with its set of tight
-    constraints, so vertices are merged by their label sets.
+    and may include 0, which is dropped, as are rows with a value below
+    ``-tol`` (counted in :attr:`Polytope.discarded`, with ``discarded`` found
+    earlier). A label is a value within ``tol`` of 0. A vertex is the only
+    point of the polytope with its set of tight constraints, so vertices are
+    merged by their label sets.
     """
+    infeasible = values < -tol
+    if infeasible.any():
+        dropped = infeasible.any(axis=1)
+        discarded += int(np.count_nonzero(dropped))
+        values = values[~dropped]
     labels = values <= tol
-    nonzero = ~labels[:, :d].all(axis=1)
-    labels = labels[nonzero]
-    first = unique_rows(pack_labels(labels))
-    points = np.where(labels[first, :d], 0.0, values[nonzero][first, :d])
-    return Polytope(points, labels[first])
+    words = pack_labels(labels)
+    first = unique_rows(words)
+    # The vertex 0 is the one with every z_i = 0.
+    origin = pack_labels(np.arange(labels.shape[1])[None, :] < d)[0]
+    first = first[((words[first] & origin) != origin).any(axis=1)]
+    points = values[first, :d]
+    points[labels[first, :d]] = 0.0
+    return Polytope(points, labels[first], words[first], discarded)
 
 
 def polytope_from_points(constraint: np.ndarray, points: np.ndarray, tol: float) -> Polytope:
@@ -142,13 +169,16 @@ def polytope_from_points(constraint: np.ndarray, points: np.ndarray, tol: float)
 
 
 def pack_labels(labels: np.ndarray) -> np.ndarray:
-    """Boolean label matrix ``(N, L)`` as bit masks ``(N, ceil(L / 64))`` of uint64."""
+    """Boolean label matrix ``(N, L)`` as bit masks ``(N, ceil(L / 64))`` of uint64.
+
+    Label ``l`` is bit ``l % 64`` of word ``l // 64``.
+    """
     n_rows, n_labels = labels.shape
     n_words = max(1, -(-n_labels // _WORD))
-    padded = np.zeros((n_rows, n_words * _WORD), dtype=bool)
-    padded[:, :n_labels] = labels
-    packed = np.packbits(padded, axis=1, bitorder="little")
-    return np.ascontiguousarray(packed).view("<u8").astype(np.uint64, copy=False)
+    packed = np.packbits(labels, axis=1, bitorder="little")
+    padded = np.zeros((n_rows, n_words * 8), dtype=np.uint8)
+    padded[:, : packed.shape[1]] = packed
+    return padded.view("<u8").astype(np.uint64, copy=False)
 
 
 def unique_rows(words: np.ndarray) -> np.ndarray:
@@ -186,27 +216,28 @@ def first_of_each(keys: np.ndarray) -> np.ndarray:
     return index[distinct].astype(np.intp)
 
 
-def complementary_pairs(p_labels: np.ndarray, q_labels: np.ndarray, m: int, n: int) -> np.ndarray:
-    """Index pairs ``(a, b)`` such that ``p_labels[a] | q_labels[b]`` holds all ``m + n`` labels.
+def complementary_pairs(
+    p_words: np.ndarray,
+    q_words: np.ndarray,
+    p_simple: np.ndarray,
+    q_simple: np.ndarray,
+    n_labels: int,
+) -> np.ndarray:
+    """Index pairs ``(a, b)`` such that ``p_words[a] | q_words[b]`` holds all ``n_labels`` labels.
 
-    ``p_labels``, ``q_labels``: ``(Np, m + n)`` and ``(Nq, m + n)`` booleans in
-    the global label order, for distinct nonzero vertices of :math:`P`
-    (dimension ``m``) and :math:`Q` (dimension ``n``). Returns an int array of
-    shape ``(K, 2)``.
+    ``p_words``, ``q_words``: ``(Np, W)`` and ``(Nq, W)`` label bit masks in
+    the global label order, for distinct nonzero vertices of :math:`P` and
+    :math:`Q`; ``p_simple``, ``q_simple``: which of them have exactly as many
+    labels as the dimension. Returns an int array of shape ``(K, 2)``.
 
-    A vertex with exactly as many labels as its dimension ("simple") can only be
-    completed by a simple vertex holding exactly the missing labels, so those
-    pairs are found by sorting and binary search; pairs involving a vertex with
-    extra labels (degenerate games only) are tested against every vertex of the
-    other polytope with bit masks.
+    A simple vertex can only be completed by a simple vertex holding exactly
+    the missing labels, so those pairs are found by sorting and binary search;
+    pairs involving a vertex with extra labels (degenerate games only) are
+    tested against every vertex of the other polytope.
     """
-    if len(p_labels) == 0 or len(q_labels) == 0:
+    if len(p_words) == 0 or len(q_words) == 0:
         return np.zeros((0, 2), dtype=np.intp)
-    p_words = pack_labels(p_labels)
-    q_words = pack_labels(q_labels)
-    full = pack_labels(np.ones((1, m + n), dtype=bool))[0]
-    p_simple = p_labels.sum(axis=1) <= m
-    q_simple = q_labels.sum(axis=1) <= n
+    full = pack_labels(np.ones((1, n_labels), dtype=bool))[0]
     pairs = [_exact_complements(p_words, q_words, p_simple, q_simple, full)]
     p_extra = np.flatnonzero(~p_simple)
     q_extra = np.flatnonzero(~q_simple)
@@ -238,7 +269,7 @@ def _exact_complements(
         row = np.dtype((np.void, have.shape[1] * 8))
         wanted_keys = np.ascontiguousarray(wanted).view(row)[:, 0]
         have_keys = np.ascontiguousarray(have).view(row)[:, 0]
-    order = np.argsort(have_keys)
+    order = first_of_each(have_keys) if have.shape[1] == 1 else np.argsort(have_keys)
     sorted_keys = have_keys[order]
     pos = np.searchsorted(sorted_keys, wanted_keys)
     pos_clipped = np.minimum(pos, len(sorted_keys) - 1)
@@ -274,8 +305,14 @@ def equilibrium_candidates(
     then ``i``).
     """
     m, n = p.dimension, q.dimension
-    q_global = np.hstack([q.labels[:, n:], q.labels[:, :n]])
-    pairs = complementary_pairs(p.labels, q_global, m, n)
+    if m + n <= _WORD:
+        # Rotate Q's own bit order into the global one.
+        own = q.words[:, 0]
+        low = own & np.uint64((1 << n) - 1)
+        q_words = ((own >> np.uint64(n)) | (low << np.uint64(m)))[:, None]
+    else:
+        q_words = pack_labels(np.hstack([q.labels[:, n:], q.labels[:, :n]]))
+    pairs = complementary_pairs(p.words, q_words, p.simple, q.simple, m + n)
     xs = p.points[pairs[:, 0]]
     ys = q.points[pairs[:, 1]]
     xs = xs / xs.sum(axis=1, keepdims=True)
@@ -302,15 +339,23 @@ def extreme_equilibria_result(
     all_notes = list(notes)
     if degenerate:
         all_notes.append(DEGENERATE_NOTE)
+    discarded = p.discarded + q.discarded
+    if discarded:
+        all_notes.append(
+            f"{discarded} candidate vertices were infeasible beyond the tolerance (payoff "
+            "differences close to the tolerance make pivoting unreliable): the list may be "
+            "incomplete"
+        )
     if rejected:
         all_notes.append(
-            f"{rejected} complementary vertex pair(s) failed verification and were dropped"
+            f"{rejected} complementary vertex pair(s) failed verification and were dropped "
+            "(payoff differences close to the tolerance): the list may be incomplete"
         )
     return SolverResult(
         method=method,
         game=game,
         equilibria=equilibria,
-        complete=True,
+        complete=not (rejected or discarded),
         scope=SCOPE,
         degenerate=degenerate,
         rejected=rejected,

@@ -116,8 +116,12 @@ def _feasible_vertices(
         return np.zeros((0, c.shape[1]))
     # A singular system with a consistent right-hand side has a line of
     # solutions, and round-off picks an arbitrary (perhaps feasible) point on
-    # it: keep only systems of full numerical rank, whose solution is a vertex.
-    full_rank = np.linalg.matrix_rank(systems[i, j]) == size
+    # it; a nearly singular one (constraints parallel up to payoff differences
+    # within the tolerance) picks a point of what is, within the tolerance, an
+    # edge. Keep the systems that are nonsingular by more than the tolerance:
+    # their solutions are the vertices.
+    singular_values = np.linalg.svd(systems[i, j], compute_uv=False)
+    full_rank = singular_values[:, -1] > tol * singular_values[:, 0]
     i, j = i[full_rank], j[full_rank]
     points = np.zeros((len(i), c.shape[1]))
     np.put_along_axis(points, supports[i], np.maximum(z_sub[i, j], 0.0), axis=1)

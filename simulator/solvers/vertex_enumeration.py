@@ -50,9 +50,9 @@ def vertex_enumeration(game: StrategicGame) -> SolverResult:
     two_player_bimatrix(game, "vertex_enumeration")
     a, b = positive_bimatrix(game)
     tol = label_tolerance(game)
-    p_values, q_values = basic_solutions([b.T, a], tol)
-    p = polytope_from_values(p_values, a.shape[0], tol)
-    q = polytope_from_values(q_values, a.shape[1], tol)
+    (p_values, p_dropped), (q_values, q_dropped) = basic_solutions([b.T, a], tol)
+    p = polytope_from_values(p_values, a.shape[0], tol, p_dropped)
+    q = polytope_from_values(q_values, a.shape[1], tol, q_dropped)
     return extreme_equilibria_result(game, "vertex_enumeration", p, q, {}, start)
 
 
@@ -62,24 +62,26 @@ def polytope_vertices(constraint: np.ndarray, tol: float) -> Polytope:
     ``constraint`` is ``C`` of shape ``(k, d)`` with positive entries (so the
     polytope is bounded and 0 is a vertex); ``tol`` is the label tolerance.
     """
-    (values,) = basic_solutions([constraint], tol)
-    return polytope_from_values(values, constraint.shape[1], tol)
+    ((values, dropped),) = basic_solutions([constraint], tol)
+    return polytope_from_values(values, constraint.shape[1], tol, dropped)
 
 
-def basic_solutions(constraints: Sequence[np.ndarray], tol: float) -> list[np.ndarray]:
+def basic_solutions(constraints: Sequence[np.ndarray], tol: float) -> list[tuple[np.ndarray, int]]:
     r"""The basic solutions of every lexicographically feasible basis of each polytope.
 
     ``constraints[p]`` is ``C`` of shape ``(k_p, d_p)``, positive, for the polytope
     :math:`\{z \ge 0 : Cz \le 1\}`, written as :math:`[C \mid I](z, s) = 1` with
     slacks :math:`s`; a basis is ``k_p`` of the ``d_p + k_p`` variables. Returns,
     per polytope, an array of shape ``(N_p, d_p + k_p)``: the values of
-    :math:`(z, s)` at each basis (a degenerate vertex once per basis).
+    :math:`(z, s)` at each basis (a degenerate vertex once per basis), and the
+    number of bases left out as infeasible beyond ``tol``, which only round-off
+    in nearly degenerate games produces.
 
     Polytopes of one shape (both of a square game) are searched together, so
     that each level of the search costs one round of array operations for both.
     """
     mats = [np.asarray(c, dtype=float) for c in constraints]
-    out: list[np.ndarray] = [np.zeros((0, 0))] * len(mats)
+    out: list[tuple[np.ndarray, int]] = [(np.zeros((0, 0)), 0)] * len(mats)
     for shape in dict.fromkeys(c.shape for c in mats):
         members = [p for p, c in enumerate(mats) if c.shape == shape]
         for p, values in zip(members, _search([mats[p] for p in members], tol), strict=True):
@@ -87,20 +89,23 @@ def basic_solutions(constraints: Sequence[np.ndarray], tol: float) -> list[np.nd
     return out
 
 
-def _search(mats: Sequence[np.ndarray], tol: float) -> list[np.ndarray]:
+def _search(mats: Sequence[np.ndarray], tol: float) -> list[tuple[np.ndarray, int]]:
     """:func:`basic_solutions` for polytopes whose constraint matrices share one shape.
 
     Breadth-first search: starting from the slack bases (the vertex 0), every
     basis of the current level is pivoted on each of its ``d`` nonbasic columns
-    (except the one leading back to its parent) and the bases not seen before
-    form the next level. Neighbours of a level lie in the levels next to it, so
-    "seen" only needs the previous and the current level.
+    (except, when no tie has been met, the one leading back to its parent) and
+    the bases not seen before form the next level.
 
     The ratio test is lexicographic (Dantzig, Orden & Wolfe 1955), but a tie in
     its first component always leaves a basic variable at zero after the pivot.
     So each level is first pivoted with the plain minimum ratio, and only when
     that produces a zero basic variable (a degenerate polytope) is the level
-    redone, and the search continued, with the full lexicographic test.
+    redone, and the search continued, with the full lexicographic test, in
+    which ratios within ``tol`` of each other tie. Ties within the tolerance can
+    choose a basis that is infeasible by about the tolerance; bases infeasible
+    by more are not searched further (and counted), and the basic solutions of
+    such a search are solved afresh from the data at the end.
     """
     n_poly = len(mats)
     k, d = mats[0].shape
@@ -122,13 +127,16 @@ def _search(mats: Sequence[np.ndarray], tol: float) -> list[np.ndarray]:
         buffer=tableau.reshape(-1),
     )
     spare = np.empty(0)
-    visited = _Visited(codes, level.keys)
+    previous = level.keys[:0]
+    history = [level.keys]
+    visited: _Visited | None = None
     found = [(tableau[:, :, d].copy(), basic, poly)]
+    dropped = np.zeros(n_poly, dtype=np.int64)
     careful = False
     while len(level.keys):
         while True:
             if careful:
-                leave, allowed = _lexicographic_ratio_test(level)
+                leave, allowed = _lexicographic_ratio_test(level, tol)
             else:
                 # With plain, tie-free pivots the back column surely leads to the parent.
                 leave = level.leave
@@ -140,23 +148,66 @@ def _search(mats: Sequence[np.ndarray], tol: float) -> list[np.ndarray]:
             candidates = codes.swap(
                 level.keys[parent], level.nonbasic[parent, column], level.basic[parent, row]
             )
-            fresh = visited.unseen(candidates, record=False)
+            if visited is None:
+                fresh = codes.unseen(previous, level.keys, candidates)
+            else:
+                fresh, codes_seen = visited.fresh(candidates)
             following = _pivot(
                 level, parent[fresh], row[fresh], column[fresh], candidates[fresh], spare
             )
             if careful or len(fresh) == 0 or following.tableau[:, :, d].min() > tol:
                 break
             careful = True  # a tie: some new basic variable is zero
-        visited.unseen(following.keys, record=True)
+            # Tie-free pivots are consistent: the neighbours of a level lie in
+            # the levels next to it, so "seen" needed only those two. Pivots
+            # that break ties within the tolerance need not agree with each
+            # other, and a full record of the bases seen is what guarantees
+            # that the search ends.
+            visited = _Visited(codes, np.concatenate(history))
+        if visited is not None:
+            visited.add(codes_seen)
+        else:
+            previous = level.keys
+            history.append(following.keys)
+        if careful:
+            # Ties within the tolerance can pick a slightly infeasible basis, and
+            # round-off can build on it: do not go on from a clearly infeasible one.
+            feasible = following.tableau[:, :, d].min(axis=0, initial=0.0) >= -tol
+            if not feasible.all():
+                np.add.at(dropped, following.poly[~feasible], 1)
+                following = following.subset(feasible)
         spare, level = level.buffer, following
         found.append((level.tableau[:, :, d].copy(), level.basic, level.poly))
 
     rhs = np.concatenate([f[0] for f in found], axis=1).T  # (N, k)
     basic = np.concatenate([f[1] for f in found])
     owner = np.concatenate([f[2] for f in found])
+    if careful:
+        # Ties, and pivots near the tolerance, let round-off grow along a path
+        # of pivots: solve each basis afresh from the data.
+        rhs = _basic_values(mats, owner, basic, rhs)
     values = np.zeros((len(rhs), width))
     np.put_along_axis(values, basic, rhs, axis=1)
-    return [values[owner == p] for p in range(n_poly)]
+    return [(values[owner == p], int(dropped[p])) for p in range(n_poly)]
+
+
+def _basic_values(
+    mats: Sequence[np.ndarray], owner: np.ndarray, basic: np.ndarray, rhs: np.ndarray
+) -> np.ndarray:
+    """Values of the basic variables, :math:`B^{-1}1`, solved from ``[C | I]``.
+
+    ``basic``: ``(N, k)`` variables of each basis of polytope ``owner``;
+    ``rhs``: the values the pivots gave, kept where a basis is singular.
+    """
+    k = basic.shape[1]
+    columns = np.stack([np.hstack([c, np.eye(k)]) for c in mats])  # (P, k, d + k)
+    systems = np.take_along_axis(columns[owner], basic[:, None, :], axis=2)  # (N, k, k)
+    solvable = np.linalg.det(systems) != 0.0
+    out = rhs.copy()
+    out[solvable] = np.linalg.solve(systems[solvable], np.ones((int(solvable.sum()), k, 1)))[
+        :, :, 0
+    ]
+    return out
 
 
 @dataclass(frozen=True)
@@ -184,6 +235,20 @@ class _Level:
     back: np.ndarray
     leave: np.ndarray
     buffer: np.ndarray
+
+    def subset(self, keep: np.ndarray) -> _Level:
+        """The bases selected by the boolean mask ``keep``."""
+        tableau = self.tableau[:, keep, :]
+        return _Level(
+            tableau,
+            self.basic[keep],
+            self.nonbasic[keep],
+            self.poly[keep],
+            self.keys[keep],
+            self.back[keep],
+            self.leave[keep],
+            tableau.reshape(-1),
+        )
 
 
 class _BasisCodes:
@@ -215,37 +280,62 @@ class _BasisCodes:
             return keys ^ flips
         return keys ^ self.one_hot[entering] ^ self.one_hot[leaving]
 
+    def unseen(self, previous: np.ndarray, current: np.ndarray, keys: np.ndarray) -> np.ndarray:
+        """Indices (increasing) of one of each distinct code in ``keys`` that is in
+        neither ``previous`` nor ``current``."""
+        seen = len(previous) + len(current)
+        if not self.packed:
+            both = np.vstack([previous, current, keys])
+            _, first = np.unique(both, axis=0, return_index=True)
+            return np.sort(first[first >= seen] - seen)
+        codes = np.concatenate([previous, current, keys])
+        total = len(codes)
+        shift = max(1, (total - 1).bit_length())
+        if self.width + self.poly_bits + shift <= 63:
+            # Code and index sorted as one int64: much faster than a stable
+            # argsort, and within equal codes the seen ones (lower index) come first.
+            packed = (codes << shift) | np.arange(total, dtype=np.int64)
+            packed.sort()
+            values, index = packed >> shift, packed & ((1 << shift) - 1)
+        else:
+            index = np.argsort(codes, kind="stable")
+            values = codes[index]
+        starts = np.ones(total, dtype=bool)
+        starts[1:] = values[1:] != values[:-1]
+        first = index[starts]
+        return np.sort(first[first >= seen] - seen)
+
 
 class _Visited:
-    """The codes of every basis reached so far.
-
-    All of them, not only the last two levels: in exact arithmetic the
-    neighbours of a level lie in the levels next to it, but round-off in
-    nearly degenerate games can make two pivoting decisions disagree, and a
-    full record is what guarantees that the search ends.
-    """
+    """The codes of every basis reached so far (see :func:`_search`)."""
 
     def __init__(self, codes: _BasisCodes, first: np.ndarray) -> None:
         self.packed = codes.packed
         self.seen = np.sort(first) if self.packed else np.unique(first, axis=0)
 
-    def unseen(self, keys: np.ndarray, record: bool) -> np.ndarray:
+    def fresh(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Indices (increasing) of one of each distinct code in ``keys`` not seen
-        before; with ``record``, they count as seen from now on."""
+        before, and those codes (sorted, for :meth:`add`)."""
         if not self.packed:
             both = np.vstack([self.seen, keys])
             distinct, first = np.unique(both, axis=0, return_index=True)
-            if record:
-                self.seen = distinct
-            return np.sort(first[first >= len(self.seen)] - len(self.seen))
+            new = first >= len(self.seen)
+            return np.sort(first[new] - len(self.seen)), distinct[new]
         first = first_of_each(keys)
         values = keys[first]
-        pos = np.minimum(np.searchsorted(self.seen, values), max(len(self.seen) - 1, 0))
-        new = self.seen[pos] != values if len(self.seen) else np.ones(len(values), dtype=bool)
-        if record:
+        if len(self.seen):
+            pos = np.minimum(np.searchsorted(self.seen, values), len(self.seen) - 1)
+            new = self.seen[pos] != values
+            first, values = first[new], values[new]
+        return np.sort(first), values
+
+    def add(self, codes: np.ndarray) -> None:
+        """Count ``codes`` (from :meth:`fresh`) as seen."""
+        if not self.packed:
+            self.seen = np.unique(np.vstack([self.seen, codes]), axis=0)
+        else:
             # Two sorted runs: a stable sort merges them in linear time.
-            self.seen = np.sort(np.concatenate([self.seen, values[new]]), kind="stable")
-        return np.sort(first[new])
+            self.seen = np.sort(np.concatenate([self.seen, codes]), kind="stable")
 
 
 def _row_bits(k: int) -> int:
@@ -356,22 +446,23 @@ def _pivot(
         scratch = np.empty_like(pivot_row)
         score = np.empty_like(best, dtype=float)
         bits = score.view(np.int64)
+        new_row = pivot_row.copy()  # the pivot row as it ends up
+        new_row[n, column] = 1.0 / pivot
         by_row = np.argsort(row, kind="stable")
         bounds = np.searchsorted(row[by_row], np.arange(k + 1))
-        for r in range(k):
-            slab = tableau[r]
-            np.take(old[r], parent, axis=0, out=slab)
-            np.multiply(pivot_col[r][:, None], pivot_row, out=scratch)
-            slab -= scratch
-            slab[n, column] = new_col[r]
-            mine = by_row[bounds[r] : bounds[r + 1]]
-            slab[mine] = pivot_row[mine]
-            slab[mine, column[mine]] = 1.0 / pivot[mine]
-            with np.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore"):  # zero rhs: degenerate
+            for r in range(k):
+                slab = tableau[r]
+                np.take(old[r], parent, axis=0, out=slab)
+                np.multiply(pivot_col[r][:, None], pivot_row, out=scratch)
+                slab -= scratch
+                slab[n, column] = new_col[r]
+                mine = by_row[bounds[r] : bounds[r + 1]]
+                slab[mine] = new_row[mine]
                 np.divide(slab[:, :d], slab[:, d:], out=score)
-            bits &= ~low
-            bits |= r
-            np.maximum(best, bits, out=best)
+                bits &= ~low
+                bits |= r
+                np.maximum(best, bits, out=best)
         leave = best & low
     basic = level.basic[parent]
     nonbasic = level.nonbasic[parent]
@@ -381,5 +472,6 @@ def _pivot(
     return _Level(tableau, basic, nonbasic, level.poly[parent], keys, column, leave, buffer)
 
 
-_ROW_BY_ROW = 1 << 16
-"""Tableau entries in a level from which :func:`_pivot` goes row by row."""
+_ROW_BY_ROW = 1 << 14
+"""Tableau entries in a level from which :func:`_pivot` goes row by row (128 KiB
+of doubles: around there whole-level temporaries stop fitting in cache)."""
