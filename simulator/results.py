@@ -20,6 +20,8 @@ from typing import Any
 from simulator.equilibrium import Equilibrium
 from simulator.game import StrategicGame
 
+PURE_SCOPE = "all pure equilibria"
+
 
 @dataclass(frozen=True, eq=False)
 class SolverResult:
@@ -40,6 +42,15 @@ class SolverResult:
     def tolerance(self) -> float:
         """The regret tolerance (payoff units) every equilibrium here was verified to."""
         return self.game.tolerance.payoff
+
+    @property
+    def lists_all_equilibria(self) -> bool:
+        """Whether every Nash equilibrium is listed (the extreme ones, for two players).
+
+        A complete list of pure equilibria says nothing about mixed ones, so
+        it does not count.
+        """
+        return self.complete and self.scope != PURE_SCOPE
 
     def __len__(self) -> int:
         return len(self.equilibria)

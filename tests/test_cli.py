@@ -217,3 +217,13 @@ def test_mixed_dominance_reports_domination_by_a_mixture() -> None:
         {"player": d["player"], "strategy": d["strategy"]} for d in dominated
     ]
     assert any(d["dominated_by"].startswith("mixing") for d in dominated)
+
+
+def test_pure_only_lists_are_not_called_complete() -> None:
+    four_party = SCENARIOS / "minerals_four_party.yaml"
+    done = negsim("run", str(four_party), "--json")
+    assert done.returncode == 0, done.stderr
+    game = json.loads(done.stdout)["games"][0]
+    assert game["scope"] == "all pure equilibria"
+    assert game["complete"] is False  # mixed equilibria were not searched
+    assert game["solutions"] and all(s["pure"] for s in game["solutions"])

@@ -12,6 +12,11 @@ Later releases add fields but never change or remove these::
           "payoffs": {player: float},
           "regret": {player: float}}]}]}
 
+``complete`` is true only when every Nash equilibrium is listed (every extreme
+equilibrium, for two players); a complete list of pure equilibria alone
+(``"scope": "all pure equilibria"``) leaves it false, since mixed equilibria
+were not searched.
+
 Added beside them: ``question``, ``negsim_version``, ``run`` (how to redo the run:
 version, method, dominance, tolerance, the parameter values used and which were
 overridden with ``--set``), ``method`` (the method run),
@@ -49,7 +54,7 @@ def _game(ga: GameAnalysis) -> dict[str, Any]:
         "kind": ga.kind,
         "players": list(game.players),
         "strategies": {p: list(s) for p, s in zip(game.players, game.strategies, strict=True)},
-        "complete": bool(result.complete),
+        "complete": result.lists_all_equilibria,
         "method": result.method,
         "scope": result.scope,
         "degenerate": result.degenerate,

@@ -16,6 +16,7 @@ from typing import TextIO
 from simulator.analysis import Analysis, GameAnalysis
 from simulator.deviations import best_deviations
 from simulator.equilibrium import Equilibrium
+from simulator.results import PURE_SCOPE
 
 
 def fmt_number(value: float) -> str:
@@ -135,7 +136,7 @@ def print_analysis(analysis: Analysis, file: TextIO | None = None) -> None:
             cells += [fmt_number(v) for v in eq.payoffs]
             table.add_row(*cells)
         n = len(result.equilibria)
-        kind = "pure " if result.scope == "all pure equilibria" else ""
+        kind = "pure " if result.scope == PURE_SCOPE else ""
         console.print(
             Text(f"{n} {kind}equilibri{'um' if n == 1 else 'a'} by {result.method}", style="bold")
         )
@@ -147,11 +148,12 @@ def print_analysis(analysis: Analysis, file: TextIO | None = None) -> None:
                     key = tuple(int(s.argmax()) for s in eq.strategies)
                     deal = deal_line(ga.deals.get(key), ga.units)
                     console.print(_hanging(f"Deal: {deal}", 5, console.width))
-        completeness = (
-            f"complete: the list has {result.scope}"
-            if result.complete
-            else f"not guaranteed complete ({result.scope})"
-        )
+        if result.lists_all_equilibria:
+            completeness = f"complete: the list has {result.scope}"
+        elif result.complete:
+            completeness = f"the list has {result.scope}; mixed equilibria were not searched"
+        else:
+            completeness = f"not guaranteed complete ({result.scope})"
         console.print(f"Method: {result.method}; {completeness}.")
         if result.degenerate is not None:
             console.print("Degenerate game: yes." if result.degenerate else "Degenerate game: no.")

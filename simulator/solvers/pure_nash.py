@@ -23,7 +23,7 @@ import numpy as np
 
 from simulator.equilibrium import verify_pure_all
 from simulator.game import StrategicGame
-from simulator.results import SolverResult
+from simulator.results import PURE_SCOPE, SolverResult
 
 
 def pure_best_response_mask(game: StrategicGame) -> tuple[np.ndarray, bool]:
@@ -95,7 +95,7 @@ def pure_nash(game: StrategicGame) -> SolverResult:
         game=game,
         equilibria=equilibria,
         complete=True,
-        scope="all pure equilibria",
+        scope=PURE_SCOPE,
         degenerate=True if ties else None,
         rejected=rejected,
         notes=tuple(notes),
