@@ -56,7 +56,8 @@ def test_battle_of_the_sexes(
     assert found(result) == expected
     assert result.complete is complete
     assert result.rejected == 0
-    assert result.degenerate is None
+    # nashpy says nothing of degeneracy; the vertex backend checks it with ours.
+    assert result.degenerate is (False if solver is nashpy_vertex else None)
     assert all(eq.max_regret == 0.0 for eq in result.equilibria)  # exact for integer games
     assert result.options["timeout"] == 60.0
     assert result.method == solver.__name__
@@ -69,7 +70,7 @@ def test_lemke_howson_says_which_label_led_where() -> None:
     assert result.notes[0] == "equilibrium 1 reached from label(s) 1 (1:fight), 3 (2:fight)"
 
 
-def test_degenerate_game_vertex_is_complete_support_is_not() -> None:
+def test_degenerate_game_nothing_is_called_complete() -> None:
     # Identical rows: the column player is indifferent, and the extreme
     # equilibria include ones whose supports differ in size.
     a = [[1, 1], [1, 1], [1, 1]]
@@ -81,7 +82,11 @@ def test_degenerate_game_vertex_is_complete_support_is_not() -> None:
         (0.0, 1.0, 0.0, 0.0, 1.0),
         (0.0, 0.0, 1.0, 0.0, 1.0),
     }
-    assert vertex.complete
+    # nashpy happens to find all three here, but misses equilibria of other
+    # degenerate games (tests/test_two_player_solvers.py has one), so no promise.
+    assert vertex.degenerate is True
+    assert not vertex.complete
+    assert any("degenerate" in note for note in vertex.notes)
     support = nashpy_support(game)
     assert found(support) <= found(vertex)
     assert not support.complete
@@ -97,7 +102,7 @@ def test_zero_game_runs_thanks_to_the_positive_shift() -> None:
         (0.0, 1.0, 1.0, 0.0),
         (0.0, 1.0, 0.0, 1.0),
     }
-    assert result.complete
+    assert result.degenerate is True and not result.complete
 
 
 def test_support_enumeration_drops_an_equilibrium_of_a_random_game() -> None:

@@ -14,8 +14,9 @@ performance notes):
 * **Verification.** Every profile nashpy returns goes through
   :func:`simulator.equilibrium.verify_all`; the ones that fail are counted in
   ``rejected`` and dropped.
-* **Honest completeness.** Only vertex enumeration is complete (it was on every
-  degenerate game we tried). Support enumeration solves only square
+* **Honest completeness.** Only vertex enumeration can be complete, and only on
+  nondegenerate games: it misses extreme equilibria of some degenerate games
+  (a counterexample is in the caveat below and in the tests). Support enumeration solves only square
   indifference systems (pairs of supports of equal size; the others fail in
   ``numpy.linalg.solve`` and are skipped) and tests ``probability >= 0``
   without a tolerance, so it misses equilibria of degenerate games and silently
@@ -65,7 +66,9 @@ _CAVEATS = {
     "of equal size), so it misses equilibria of degenerate games, and it drops equilibria "
     "whose zero probabilities come out as tiny negatives (about -1e-19): the list may be "
     "incomplete",
-    "vertex": "",
+    "vertex": "nashpy's vertex enumeration misses extreme equilibria of some degenerate games "
+    "(e.g. A = [[2,2],[2,0],[0,2]], B = [[0,1],[0,0],[1,1]]: the pure equilibrium at row 2, "
+    "column 1), so its list is called complete only for nondegenerate games",
     "lemke_howson": "nashpy's Lemke-Howson finds one equilibrium per starting label; other "
     "equilibria may exist",
 }
@@ -85,8 +88,9 @@ def nashpy_vertex(game: StrategicGame, *, timeout: float = DEFAULT_TIMEOUT) -> S
     """All extreme equilibria of a two-player game by nashpy's vertex enumeration, verified.
 
     Runs in a separate process for at most ``timeout`` seconds (wall clock).
-    ``complete`` is true when nashpy finished and every profile it returned
-    passed verification.
+    ``complete`` is true when nashpy finished, every profile it returned passed
+    verification, and the game is nondegenerate (checked with negsim's own
+    vertex enumeration): on degenerate games nashpy can miss extreme equilibria.
     """
     return _run(game, "vertex", "nashpy_vertex", timeout, None)
 
@@ -155,15 +159,24 @@ def _run(
             notes.append(f"{rejected} profile(s) returned by nashpy failed verification")
     for message in answer.get("warnings", []):
         notes.append(f"nashpy warned: {message}")
-    if _CAVEATS[kind]:
+    degenerate: bool | None = None
+    if kind == "vertex":
+        # Completeness of nashpy's list hinges on degeneracy, which nashpy does
+        # not report; our own enumeration says (and costs little next to nashpy).
+        from simulator.solvers.vertex_enumeration import vertex_enumeration
+
+        degenerate = vertex_enumeration(game).degenerate
+        if degenerate:
+            notes.append(_CAVEATS[kind])
+    elif _CAVEATS[kind]:
         notes.append(_CAVEATS[kind])
     return SolverResult(
         method=method,
         game=game,
         equilibria=equilibria,
-        complete=kind == "vertex" and finished and rejected == 0,
+        complete=kind == "vertex" and finished and rejected == 0 and degenerate is False,
         scope=_SCOPES[kind],
-        degenerate=None,
+        degenerate=degenerate,
         rejected=rejected,
         notes=tuple(notes),
         options=MappingProxyType(options),
