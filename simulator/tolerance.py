@@ -23,6 +23,14 @@ import numpy.typing as npt
 RTOL: float = 1e-9
 """Relative tolerance: regret allowed per unit of payoff spread."""
 
+SOLVE_RTOL: float = RTOL**0.5
+"""Relative tolerance for answers of iterative optimizers (bargaining solutions).
+
+Gradient-based solvers stop near ``sqrt`` of machine-level accuracy, so their
+optima (first-order residuals, agreement between starts) are compared at
+``sqrt(RTOL)``; equilibria of strategic games are always checked at ``RTOL``.
+"""
+
 
 @dataclass(frozen=True)
 class Tolerance:
