@@ -57,6 +57,14 @@ def _solver_names() -> list[str]:
     return ["auto", *SOLVERS]
 
 
+_out_option = click.option(
+    "--out",
+    type=click.Path(dir_okay=False, writable=True),
+    default=None,
+    help="Write to this file (atomically) instead of the terminal.",
+)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="negsim")
 def cli() -> None:
@@ -100,12 +108,7 @@ def cli() -> None:
     default=None,
     help="Time limit in seconds for the nashpy-* backends (default 60).",
 )
-@click.option(
-    "--out",
-    type=click.Path(dir_okay=False, writable=True),
-    default=None,
-    help="Write the output to this file (atomically) instead of the terminal.",
-)
+@_out_option
 @_reports_errors
 def run(
     files: tuple[str, ...],
@@ -272,12 +275,7 @@ def _scenario_dir() -> Path | None:
     help="Output format.",
 )
 @click.option("--game", default=None, help="Which game of a scenario (default: the first).")
-@click.option(
-    "--out",
-    type=click.Path(dir_okay=False, writable=True),
-    default=None,
-    help="Write to this file (atomically) instead of the terminal.",
-)
+@_out_option
 @_reports_errors
 def export(file: str, fmt: str, game: str | None, out: str | None) -> None:
     """Write a game of FILE in another format (Gambit .nfg)."""
@@ -312,12 +310,7 @@ def solvers() -> None:
 
 
 @cli.command()
-@click.option(
-    "--out",
-    type=click.Path(dir_okay=False, writable=True),
-    default=None,
-    help="Write to this file (atomically) instead of the terminal.",
-)
+@_out_option
 def schema(out: str | None) -> None:
     """Print the JSON Schema of scenario files (for editors)."""
     from simulator.scenario.schema import scenario_json_schema

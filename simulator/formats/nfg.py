@@ -357,20 +357,24 @@ class _Parser:
 
     def players(self) -> list[str]:
         opening = self.expect("{", "players", "'{' opening the list of player labels")
+        labels, _ = self.quoted_labels(
+            "players", "a player label in double quotes, or '}' closing the list"
+        )
+        if not labels:
+            raise self.error(opening, "players", "the list of players is empty")
+        return labels
+
+    def quoted_labels(self, field: str, expected: str) -> tuple[list[str], int]:
+        """Quoted labels up to a closing brace; returns them and the brace's index."""
         labels: list[str] = []
         while True:
             index = self.take()
             kind = self.kind(index)
             if kind == "}":
-                break
+                return labels, index
             if kind != _STRING:
-                raise self.unexpected(
-                    index, "players", "a player label in double quotes, or '}' closing the list"
-                )
+                raise self.unexpected(index, field, expected)
             labels.append(self.string(index))
-        if not labels:
-            raise self.error(opening, "players", "the list of players is empty")
-        return labels
 
     def strategies(self, n: int) -> list[list[str]]:
         self.expect(
@@ -416,19 +420,9 @@ class _Parser:
                 raise self.unexpected(
                     index, "strategies", f"'{{' opening the strategy labels of player {i + 1}"
                 )
-            labels: list[str] = []
-            while True:
-                index = self.take()
-                kind = self.kind(index)
-                if kind == "}":
-                    break
-                if kind != _STRING:
-                    raise self.unexpected(
-                        index,
-                        "strategies",
-                        f"a strategy label of player {i + 1} in double quotes, or '}}'",
-                    )
-                labels.append(self.string(index))
+            labels, index = self.quoted_labels(
+                "strategies", f"a strategy label of player {i + 1} in double quotes, or '}}'"
+            )
             if not labels:
                 raise self.error(index, "strategies", f"player {i + 1} has no strategies")
             lists.append(labels)
