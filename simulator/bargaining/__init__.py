@@ -6,12 +6,7 @@ solution concept has its own module and returns one
 """
 
 from simulator.bargaining.egalitarian import egalitarian, proportional_solution
-from simulator.bargaining.frontier import (
-    ParetoFrontier,
-    ZoneOfAgreement,
-    pareto_frontier,
-    zone_of_agreement,
-)
+from simulator.bargaining.frontier import ParetoFrontier, pareto_frontier
 from simulator.bargaining.kalai_smorodinsky import ideal_point, kalai_smorodinsky
 from simulator.bargaining.nash import nash_bargaining
 from simulator.bargaining.problem import SOLVE_RTOL, BargainingProblem, BargainingSolution
@@ -21,6 +16,7 @@ from simulator.bargaining.rubinstein import (
     rubinstein_split,
 )
 from simulator.bargaining.utilitarian import utilitarian
+from simulator.bargaining.zone import ZoneOfAgreement, zone_of_agreement
 
 __all__ = [
     "SOLVE_RTOL",

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from simulator.bargaining.frontier import _max_min_gain
+from simulator.bargaining.optimize import _max_min_gain
 from simulator.bargaining.problem import (
     BargainingProblem,
     BargainingSolution,

@@ -24,7 +24,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy.optimize import minimize
 
-from simulator.bargaining.frontier import _SLSQP, _max_min_gain
+from simulator.bargaining.optimize import _SLSQP, _max_min_gain
 from simulator.bargaining.problem import (
     BargainingProblem,
     BargainingSolution,

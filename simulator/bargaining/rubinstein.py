@@ -33,7 +33,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy.optimize import brentq
 
-from simulator.bargaining.frontier import _max_min_gain, _max_weighted
+from simulator.bargaining.optimize import _max_min_gain, _max_weighted
 from simulator.bargaining.problem import (
     BargainingProblem,
     BargainingSolution,

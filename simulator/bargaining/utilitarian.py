@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from simulator.bargaining.frontier import _max_weighted, _rational_starts
+from simulator.bargaining.optimize import _max_weighted, _rational_starts
 from simulator.bargaining.problem import (
     BargainingProblem,
     BargainingSolution,
