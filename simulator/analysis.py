@@ -15,12 +15,16 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from simulator.errors import InputError
 from simulator.game import StrategicGame
 from simulator.results import SolverResult
 from simulator.tolerance import RTOL
+
+if TYPE_CHECKING:
+    from simulator.bargaining.game import BargainingGame, BargainingResult
+    from simulator.coalition.game import CoalitionGame, CoalitionResult
 
 SCENARIO_SUFFIXES = (".yaml", ".yml")
 NFG_SUFFIXES = (".nfg",)
@@ -53,13 +57,44 @@ class GameAnalysis:
 
 
 @dataclass(frozen=True, eq=False)
+class BargainingAnalysis:
+    """One bargaining game of a scenario, solved: every requested concept, checked.
+
+    ``units``: issue -> unit, for reports.
+    """
+
+    name: str
+    description: str
+    game: BargainingGame
+    result: BargainingResult
+    units: Mapping[str, str] = field(default_factory=dict)
+    kind: str = "bargaining"
+
+
+@dataclass(frozen=True, eq=False)
+class CoalitionAnalysis:
+    """One coalition game of a scenario, solved: core, values, and NTU core checks."""
+
+    name: str
+    description: str
+    game: CoalitionGame
+    result: CoalitionResult
+    units: Mapping[str, str] = field(default_factory=dict)
+    kind: str = "coalition"
+
+
+AnyGameAnalysis = GameAnalysis | BargainingAnalysis | CoalitionAnalysis
+"""What :attr:`Analysis.games` holds: one record per game, by kind."""
+
+
+@dataclass(frozen=True, eq=False)
 class Analysis:
     """Every game of one input file, solved; ``meta`` records how (for reruns)."""
 
     title: str
     file: str
     question: str
-    games: tuple[GameAnalysis, ...]
+    games: tuple[AnyGameAnalysis, ...]
     meta: Mapping[str, Any] = field(default_factory=dict)
 
 
@@ -167,7 +202,7 @@ def analyze_file(
             f"unknown file type {suffix or '(none)'!r}; expected a scenario "
             "(.yaml, .yml) or a Gambit strategic-form file (.nfg)",
         )
-    from simulator.scenario import build_game, describe_outcomes, load_scenario
+    from simulator.scenario import build_any_game, describe_outcomes, load_scenario
 
     scenario = load_scenario(file)
     meta["parameters"] = {**scenario.parameter_values(), **dict(parameters or {})}
@@ -186,9 +221,13 @@ def analyze_file(
     else:
         selected = list(scenario.games)
     units = {name: issue.unit for name, issue in scenario.issues.items()}
-    results = []
+    results: list[AnyGameAnalysis] = []
     for spec in selected:
-        game = build_game(scenario, spec.name, parameters=parameters)
+        built = build_any_game(scenario, spec.name, parameters=parameters)
+        if not isinstance(built, StrategicGame):
+            results.append(analyze_other(built, spec.name, spec.description or "", units))
+            continue
+        game = built
         _check_method(file, spec.name, game, method)
         deals = _deals_by_index(game, describe_outcomes(scenario, spec.name, parameters=parameters))
         results.append(
@@ -211,6 +250,32 @@ def analyze_file(
         games=tuple(results),
         meta=meta,
     )
+
+
+def analyze_other(
+    game: Any, name: str, description: str = "", units: Mapping[str, str] | None = None
+) -> BargainingAnalysis | CoalitionAnalysis:
+    """Solve a bargaining or coalition game (every concept it asks for), checked."""
+    from simulator.bargaining.game import BargainingGame, solve_bargaining
+    from simulator.coalition.game import CoalitionGame, solve_coalition
+
+    if isinstance(game, BargainingGame):
+        return BargainingAnalysis(
+            name=name,
+            description=description,
+            game=game,
+            result=solve_bargaining(game),
+            units=dict(units or {}),
+        )
+    if isinstance(game, CoalitionGame):
+        return CoalitionAnalysis(
+            name=name,
+            description=description,
+            game=game,
+            result=solve_coalition(game),
+            units=dict(units or {}),
+        )
+    raise TypeError(f"analyze_other: cannot solve a {type(game).__name__}")
 
 
 def _dominator_text(by: str | Mapping[str, float]) -> str:

@@ -49,6 +49,8 @@ __all__ = [
 
 KINDS: dict[str, str] = {
     "strategic": "simulator.kinds.strategic",
+    "bargaining": "simulator.kinds.bargaining",
+    "coalition": "simulator.kinds.coalition",
 }
 """Kind name (as written after ``kind:``) -> module implementing it."""
 
@@ -119,13 +121,19 @@ class CheckContext:
 
     ``actors``: actor ids. ``parameters`` and ``issues``: name -> model or
     ``None``. ``utilities``: actor -> parsed utility from ``payoffs:``, or
-    ``None`` when that expression is invalid.
+    ``None`` when that expression is invalid. ``deals``: the names in
+    ``deals:`` (``None`` when that part is invalid). ``games``: name -> spec of
+    every game that passed the structural pass, for kinds that refer to other
+    games (a bargaining game's outside option, a coalition game's deal space).
     """
 
     actors: Collection[str] | None
     parameters: Mapping[str, Parameter | None] | None
     issues: Mapping[str, Issue | None] | None
     utilities: Mapping[str, Expression | None] | None
+    deals: Collection[str] | None = None
+    games: Mapping[str, GameSpecBase] | None = None
+    invalid_games: Collection[str] = ()
     problems: list[tuple[Path, str]] = field(default_factory=list)
 
     def report(self, path: Path, message: str) -> None:

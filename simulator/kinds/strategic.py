@@ -27,6 +27,13 @@ from simulator.errors import InputError
 from simulator.expressions import ExpressionError, NonFiniteError, parse_expression
 from simulator.game import StrategicGame
 from simulator.kinds import CheckContext, did_you_mean, exact_constant
+from simulator.kinds.deals import (
+    check_deal,
+    check_no_deal,
+    deal_terms,
+    evaluate_value,
+    scenario_error,
+)
 from simulator.kinds.fields import GameSpecBase, Name, SpecModel, Value
 
 if TYPE_CHECKING:
@@ -189,11 +196,11 @@ def check(spec: StrategicGameSpec, context: CheckContext, path: Path) -> None:
         rule_path = (*path, "outcomes", k)
         patterns_ok &= _check_when(spec, rule, context, rule_path)
         if rule.deal is not None:
-            _check_deal(rule.deal, context, (*rule_path, "deal"))
+            check_deal(rule.deal, context, (*rule_path, "deal"))
         elif rule.payoffs is not None:
             _check_fixed(spec, rule.payoffs, context, (*rule_path, "payoffs"))
         else:
-            _check_no_deal(context, (*rule_path, "no_deal"))
+            check_no_deal(context, (*rule_path, "no_deal"))
         if rule.payoffs is None and context.utilities is not None:
             for player in spec.players:
                 if (
@@ -444,14 +451,14 @@ def _number(
     try:
         return float(parse_expression(value).evaluate(parameters))
     except ExpressionError as exc:
-        raise _error(scenario, path, str(exc)) from None
+        raise scenario_error(scenario, path, str(exc)) from None
 
 
 def _exact_or_number(
     value: int | float | str, parameters: Mapping[str, float], scenario: Scenario, path: Path
 ) -> Fraction | float:
     exact = exact_constant(value)
-    return exact if exact is not None else _number(value, parameters, scenario, path)
+    return exact if exact is not None else evaluate_value(value, parameters, scenario, path)
 
 
 def _profile_text(spec: StrategicGameSpec, profile: Sequence[int]) -> str:
@@ -474,7 +481,7 @@ def _deal_terms(
             where = (*path, "deal", name)
             value = _number(deal[name], parameters, scenario, where)
             if not issue.contains(value):
-                raise _error(
+                raise scenario_error(
                     scenario,
                     where,
                     f"deal value {value:g} for {name!r} is outside its {issue.domain_text()}",
@@ -482,7 +489,7 @@ def _deal_terms(
         elif issue.status_quo is not None:
             value = issue.status_quo
         else:
-            raise _error(scenario, (*path, "deal"), f"issue {name!r} has no status_quo")
+            raise scenario_error(scenario, (*path, "deal"), f"issue {name!r} has no status_quo")
         terms[name] = value
     return terms
 
@@ -533,7 +540,7 @@ def _rule_payoffs(
     matched = _match(spec)
     if np.any(matched < 0):
         first = np.argwhere(matched < 0)[0]
-        raise _error(
+        raise scenario_error(
             scenario,
             (*path, "outcomes"),
             f"profile ({_profile_text(spec, first)}) is not covered by any rule",
@@ -554,7 +561,8 @@ def _rule_payoffs(
                 cells[i][mask] = value
             continue
         valued |= mask
-        for name, value in _deal_terms(rule, scenario, parameters, rule_path).items():
+        terms = deal_terms(rule.deal, scenario, parameters, (*rule_path, "deal"))
+        for name, value in terms.items():
             issue_grid[name][mask] = value
     if valued.any():
         profiles = np.argwhere(valued)
@@ -567,7 +575,7 @@ def _rule_payoffs(
             except NonFiniteError as exc:
                 profile = profiles[exc.index[0]] if exc.index else profiles[0]
                 rule_index = int(matched[tuple(profile)])
-                raise _error(
+                raise scenario_error(
                     scenario,
                     ("payoffs", player),
                     f"the utility of {player} is not finite at profile "
@@ -576,7 +584,7 @@ def _rule_payoffs(
                     f"(line {scenario.line_of((*path, 'outcomes', rule_index))}): {exc.message}",
                 ) from None
             except ExpressionError as exc:
-                raise _error(scenario, ("payoffs", player), str(exc)) from None
+                raise scenario_error(scenario, ("payoffs", player), str(exc)) from None
             cells[i][valued] = np.broadcast_to(values, (len(profiles),))
     return _exact_or_float(cells)
 
@@ -608,6 +616,6 @@ def describe_outcomes(
             result[labelled] = None
             continue
         if k not in deals:
-            deals[k] = _deal_terms(rule, scenario, parameters, (*path, "outcomes", k))
+            deals[k] = deal_terms(rule.deal, scenario, parameters, (*path, "outcomes", k, "deal"))
         result[labelled] = dict(deals[k])
     return result

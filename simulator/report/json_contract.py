@@ -29,10 +29,17 @@ scenario game).
 
 from __future__ import annotations
 
-from typing import Any
+import math
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
-from simulator.analysis import Analysis, GameAnalysis
+import numpy as np
+
+from simulator.analysis import Analysis, AnyGameAnalysis, GameAnalysis
 from simulator.equilibrium import Equilibrium
+
+if TYPE_CHECKING:
+    from simulator.analysis import BargainingAnalysis, CoalitionAnalysis
 
 
 def analysis_to_json(analysis: Analysis) -> dict[str, Any]:
@@ -43,7 +50,164 @@ def analysis_to_json(analysis: Analysis) -> dict[str, Any]:
         "question": analysis.question,
         "negsim_version": analysis.meta.get("negsim_version"),
         "run": dict(analysis.meta),
-        "games": [_game(g) for g in analysis.games],
+        "games": [_any_game(g) for g in analysis.games],
+    }
+
+
+def _any_game(ga: AnyGameAnalysis) -> dict[str, Any]:
+    from simulator.analysis import BargainingAnalysis
+
+    if isinstance(ga, GameAnalysis):
+        return _game(ga)
+    if isinstance(ga, BargainingAnalysis):
+        return _bargaining(ga)
+    return _coalition(ga)
+
+
+def plain(value: Any) -> Any:
+    """``value`` with numpy arrays and scalars, tuples and mappings as JSON types."""
+    if isinstance(value, np.ndarray):
+        return plain(value.tolist())
+    if isinstance(value, (np.floating, float)):
+        number = float(value)
+        return number if math.isfinite(number) else None
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if isinstance(value, Mapping):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    return value
+
+
+def _by_player(players: tuple[str, ...], values: Any) -> dict[str, float]:
+    return {p: float(v) for p, v in zip(players, values, strict=True)}
+
+
+def _bargaining(ba: BargainingAnalysis) -> dict[str, Any]:
+    game, result = ba.game, ba.result
+    problem = game.problem
+    players = problem.players
+    zone = result.zone
+    return {
+        "name": ba.name,
+        "kind": "bargaining",
+        "players": list(players),
+        "strategies": {},
+        "complete": False,
+        "scope": "bargaining solutions, one per concept",
+        "issues": list(problem.issues),
+        "bargained": [
+            name
+            for name, lo, hi in zip(problem.issues, problem.lower, problem.upper, strict=True)
+            if hi > lo
+        ],
+        "disagreement": _by_player(players, problem.disagreement),
+        "disagreement_source": dict(zip(players, game.disagreement_sources, strict=True)),
+        "deal_exists": zone.exists,
+        "zone": {
+            "exists": zone.exists,
+            "margin": zone.margin,
+            "blocking": list(zone.blocking),
+            "shortfall": zone.shortfall,
+            "deal": None
+            if zone.deal is None
+            else dict(zip(problem.issues, plain(zone.deal), strict=True)),
+        },
+        "concepts": list(result.concepts),
+        "failed": dict(result.failed),
+        "rejected": [
+            {"concept": sol.concept, "failures": list(check.failures)}
+            for sol, check in result.rejected
+        ],
+        "solutions": [
+            {
+                "concept": sol.concept,
+                "agreement": sol.agreement,
+                "deal": sol.deal_terms() if sol.agreement else None,
+                "payoffs": _by_player(players, sol.payoffs),
+                "gains": _by_player(players, sol.gains),
+                "unique": sol.unique,
+                "notes": list(sol.notes),
+                "evidence": plain(sol.evidence),
+                "checked": {
+                    "feasible": check.feasible,
+                    "payoffs_match": check.payoffs_match,
+                    "individually_rational": check.individually_rational,
+                    "undominated": check.undominated,
+                    "tolerance": check.tolerance,
+                },
+            }
+            for sol, check in zip(result.solutions, result.checks, strict=True)
+        ],
+    }
+
+
+def _coalition(ca: CoalitionAnalysis) -> dict[str, Any]:
+    game, result = ca.game, ca.result
+    tu = game.game
+    players = tu.players
+    issues = tuple(game.problem.issues) if game.problem is not None else ()
+
+    def members(mask: int) -> list[str]:
+        return [p for i, p in enumerate(players) if mask >> i & 1]
+
+    def deal_of(mask: int) -> dict[str, float] | None:
+        if game.derived is None:
+            return None
+        deal = game.derived.deals.get(mask)
+        return None if deal is None else dict(zip(issues, plain(deal), strict=True))
+
+    solutions = []
+    for sol in result.solutions:
+        entry: dict[str, Any] = {
+            "concept": sol.concept,
+            "payoffs": None if sol.payoffs is None else _by_player(players, sol.payoffs),
+            "deal": None if sol.deal is None else dict(sol.deal),
+            "checked": list(sol.checked),
+            "notes": list(sol.notes),
+        }
+        if sol.concept == "core":
+            entry["empty"] = bool(sol.details["empty"])
+            entry["least_core_epsilon"] = float(sol.details["least_core_epsilon"])
+            if "vertices" in sol.details:
+                entry["vertices"] = [_by_player(players, v) for v in sol.details["vertices"]]
+        if sol.concept == "banzhaf":
+            entry["index"] = _by_player(players, sol.details["index"])
+        solutions.append(entry)
+    return {
+        "name": ca.name,
+        "kind": "coalition",
+        "players": list(players),
+        "strategies": {},
+        "complete": False,
+        "scope": "coalition solutions, one per concept",
+        "deal_space": game.source or None,
+        "worths": [
+            {"coalition": members(mask), "worth": float(tu.v[mask]), "deal": deal_of(mask)}
+            for mask in range(1, 1 << tu.n)
+        ],
+        "failed": dict(result.failed),
+        "ntu_core": [
+            {
+                "solution": name,
+                "in_core": bool(check.in_core),
+                "blocking": [
+                    {
+                        "coalition": list(block[0]),
+                        "margin": float(block[1]),
+                        "deal": None
+                        if block[2] is None
+                        else dict(zip(issues, plain(block[2]), strict=True)),
+                    }
+                    for block in check.blocking
+                ],
+            }
+            for name, check in result.ntu.items()
+        ],
+        "solutions": solutions,
     }
 
 

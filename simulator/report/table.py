@@ -103,9 +103,19 @@ def print_analysis(analysis: Analysis, file: TextIO | None = None) -> None:
     console.print(Text(analysis.title, style="bold"), Text(f"  ({analysis.file})", style="dim"))
     if analysis.question:
         console.print(Text("Question: ", style="bold") + Text(analysis.question))
-    for ga in analysis.games:
-        game, result = ga.game, ga.result
+    for any_ga in analysis.games:
         console.print()
+        if not isinstance(any_ga, GameAnalysis):
+            from simulator.analysis import BargainingAnalysis
+            from simulator.report.bargaining_table import print_bargaining, print_coalition
+
+            if isinstance(any_ga, BargainingAnalysis):
+                print_bargaining(any_ga, console)
+            else:
+                print_coalition(any_ga, console)
+            continue
+        ga = any_ga
+        game, result = ga.game, ga.result
         shape = ", ".join(
             f"{p} {len(s)}" for p, s in zip(game.players, game.strategies, strict=True)
         )

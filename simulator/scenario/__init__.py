@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from simulator.scenario.loader import (
+    build_any_game,
     build_game,
     describe_outcomes,
     load_scenario,
@@ -25,6 +26,7 @@ __all__ = [
     "Issue",
     "Parameter",
     "Scenario",
+    "build_any_game",
     "build_game",
     "describe_outcomes",
     "load_scenario",

@@ -26,10 +26,13 @@ from typing import Annotated, Any, TypeVar, Union, cast, get_args, get_origin
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from simulator.bargaining.game import BargainingGame
+from simulator.coalition.game import CoalitionGame
 from simulator.errors import InputError, Problem
 from simulator.expressions import Expression, ExpressionError, parse_expression
 from simulator.game import StrategicGame
 from simulator.kinds import KINDS, CheckContext, did_you_mean, load_kind
+from simulator.kinds.deals import NO_DEAL, check_deal
 from simulator.kinds.fields import RESERVED_NAMES, shown_value
 from simulator.scenario.model import GameSpec, Issue, Parameter, Scenario
 from simulator.scenario.yaml_source import (
@@ -41,6 +44,7 @@ from simulator.scenario.yaml_source import (
 )
 
 __all__ = [
+    "build_any_game",
     "build_game",
     "describe_outcomes",
     "load_scenario",
@@ -329,9 +333,25 @@ def _semantic_checks(data: dict[str, Any], bad_paths: list[Path]) -> CheckContex
             {actor: value for actor, value in payoffs.items() if ok(("payoffs", actor))}, context
         )
 
+    deals = data.get("deals", {})
+    if deals is None:
+        context.deals = ()
+    elif isinstance(deals, dict):
+        context.deals = tuple(deals)
+        for name, deal in deals.items():
+            if name == NO_DEAL:
+                context.report(
+                    ("deals", name),
+                    f"{NO_DEAL!r} is built in (every issue at its status_quo); "
+                    "give this deal another name",
+                )
+            elif ok(("deals", name)) and isinstance(deal, dict):
+                check_deal(deal, context, ("deals", name))
+
     games = data.get("games")
     if isinstance(games, list):
         seen: dict[str, int] = {}
+        specs: list[tuple[int, Any]] = []
         for i, raw in enumerate(games):
             if not ok(("games", i)):
                 raw_name = raw.get("name") if isinstance(raw, dict) else None
@@ -345,6 +365,12 @@ def _semantic_checks(data: dict[str, Any], bad_paths: list[Path]) -> CheckContex
                     f"duplicate game name {spec.name!r} (also games[{seen[spec.name]}])",
                 )
             seen.setdefault(spec.name, i)
+            specs.append((i, spec))
+        # Kinds that refer to other games see every valid one; a game named but
+        # invalid is known by name only (its own problems are reported already).
+        context.games = {spec.name: spec for _, spec in specs}
+        context.invalid_games = frozenset(seen) - set(context.games)
+        for i, spec in specs:
             load_kind(spec.kind).check(spec, context, ("games", i))
     return context
 
@@ -490,7 +516,10 @@ def build_game(
     *,
     parameters: Mapping[str, float] | None = None,
 ) -> StrategicGame:
-    """The game ``name_or_index`` of ``scenario``, built by its kind.
+    """The strategic game ``name_or_index`` of ``scenario``.
+
+    Raises :class:`~simulator.errors.InputError` when that game is of another
+    kind (use :func:`build_any_game`).
 
     ``parameters`` overrides parameter values by name (for sweeps); unknown
     names are an error. Problems that only show with numbers (a utility that is
@@ -498,8 +527,29 @@ def build_game(
     raise :class:`~simulator.errors.InputError` pointing at the file's line.
     """
     spec = _game_spec(scenario, name_or_index)
+    if spec.kind != "strategic":
+        raise InputError.at(
+            scenario.source_file,
+            scenario.line_of(("games", scenario.game_index(spec.name))),
+            f"games.{spec.name}",
+            f"game {spec.name!r} is a {spec.kind} game, not a strategic game",
+        )
     values = _resolve_parameters(scenario, parameters)
     return cast(StrategicGame, load_kind(spec.kind).build(spec, scenario, values))
+
+
+def build_any_game(
+    scenario: Scenario,
+    name_or_index: str | int,
+    *,
+    parameters: Mapping[str, float] | None = None,
+) -> StrategicGame | BargainingGame | CoalitionGame:
+    """Like :func:`build_game`, for a game of any kind: strategic, bargaining or coalition."""
+    spec = _game_spec(scenario, name_or_index)
+    values = _resolve_parameters(scenario, parameters)
+    built = load_kind(spec.kind).build(spec, scenario, values)
+    assert isinstance(built, (StrategicGame, BargainingGame, CoalitionGame))
+    return built
 
 
 def describe_outcomes(

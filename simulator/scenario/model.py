@@ -162,9 +162,16 @@ class Scenario(SpecModel):
         description="Actor id -> that actor's utility of a deal: an arithmetic expression "
         "of issue and parameter names (see docs/scenario-format.md).",
     )
+    deals: dict[Name, dict[Name, Value]] = Field(
+        default_factory=dict,
+        description="Optional: named deals (deal name -> issue -> value), for games to refer "
+        "to by name, e.g. as a disagreement point. Issues a deal leaves out take their "
+        "status_quo; `no_deal` (every issue at its status_quo) is always defined.",
+    )
     games: tuple[GameSpec, ...] = Field(
         min_length=1,
-        description="The games over these actors and issues; each has a `kind` (v1: `strategic`).",
+        description="The games over these actors and issues; each has a `kind`: "
+        "`strategic`, `bargaining` or `coalition`.",
     )
 
     _source_file: str = PrivateAttr(default="<string>")

@@ -1,0 +1,323 @@
+"""A bargaining game: a problem plus the protocol facts some solutions need, and its answers.
+
+:class:`BargainingGame` is what a scenario's ``kind: bargaining`` builds: the
+:class:`~simulator.bargaining.problem.BargainingProblem` (deal space, utilities,
+disagreement point) with bargaining powers, discount factors, who proposes
+first, and the recognition rule and quota of multilateral bargaining.
+:func:`solve_bargaining` computes the requested solution concepts, checks each
+answer (:func:`check_solution`) and returns one :class:`BargainingResult`.
+
+Checks. A solution is reported only if its deal lies in the deal space, its
+payoffs are the utilities of its deal, it is individually rational (for every
+concept but the utilitarian sum), and no deal of the problem's quasi-random
+sample of the deal space gives every player more (a Pareto screen). Each bound
+is the optimizers' tolerance :data:`~simulator.tolerance.SOLVE_RTOL` relative to
+the spread of the utilities (payoffs) or the issue ranges (deals).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from simulator.bargaining.problem import BargainingProblem, BargainingSolution
+from simulator.bargaining.zone import ZoneOfAgreement, zone_of_agreement
+
+__all__ = [
+    "CONCEPTS",
+    "BargainingGame",
+    "BargainingResult",
+    "SolutionCheck",
+    "applicable_concepts",
+    "check_solution",
+    "solve_bargaining",
+]
+
+FloatArray = npt.NDArray[np.float64]
+
+CONCEPTS: Mapping[str, str] = MappingProxyType(
+    {
+        "nash_bargaining": "Nash bargaining solution (Nash 1950; weighted: Kalai 1977)",
+        "kalai_smorodinsky": "Kalai-Smorodinsky solution (Kalai & Smorodinsky 1975)",
+        "egalitarian": "egalitarian solution: equal gains (Kalai 1977)",
+        "utilitarian": "utilitarian solution: largest sum of payoffs",
+        "rubinstein": "Rubinstein alternating offers, subgame-perfect (Rubinstein 1982); 2 players",
+        "baron_ferejohn": "Baron-Ferejohn legislative bargaining, stationary SPE "
+        "(Baron & Ferejohn 1989); 3 or more players",
+    }
+)
+"""Solution concept name (as in scenario files and ``--json``) -> what it is."""
+
+PROTOCOLS = ("random", "rotation")
+
+
+@dataclass(frozen=True, eq=False)
+class BargainingGame:
+    """A bargaining problem with the facts its protocols need.
+
+    ``weights``: bargaining powers ``(n,)`` for the generalized Nash solution
+    (``None``: symmetric). ``discount``: per-round discount factors ``(n,)`` in
+    ``(0, 1)`` for Rubinstein and Baron-Ferejohn (``None``: those concepts do
+    not apply). ``proposer``: index of the first proposer. ``protocol``:
+    ``"random"`` recognition (probabilities ``recognition``, default uniform) or
+    ``"rotation"``; ``quota``: votes needed including the proposer (``None``:
+    unanimity). ``concepts``: the solutions to compute (empty: every one that
+    applies, see :func:`applicable_concepts`). ``disagreement_sources``: one
+    phrase per player saying where its disagreement payoff comes from.
+    ``in_play``: the issues reports show (default: every issue); the others sit
+    at fixed values nobody bargains over (e.g. their status quo).
+    """
+
+    problem: BargainingProblem
+    title: str = ""
+    weights: FloatArray | None = None
+    discount: FloatArray | None = None
+    proposer: int = 0
+    protocol: str = "random"
+    recognition: FloatArray | None = None
+    quota: int | None = None
+    concepts: tuple[str, ...] = ()
+    disagreement_sources: tuple[str, ...] = ()
+    in_play: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        n = self.problem.n_players
+        where = "BargainingGame"
+        for name in ("weights", "discount", "recognition"):
+            value = getattr(self, name)
+            if value is None:
+                continue
+            array = np.asarray(value, dtype=float).reshape(-1)
+            if array.shape != (n,) or not np.all(np.isfinite(array)):
+                raise ValueError(f"{where}: {name} must be {n} finite numbers, got {value!r}")
+            object.__setattr__(self, name, array)
+        if self.weights is not None and np.any(self.weights <= 0):
+            raise ValueError(f"{where}: weights must be positive, got {self.weights}")
+        if self.discount is not None and np.any((self.discount <= 0) | (self.discount >= 1)):
+            raise ValueError(f"{where}: discount factors must lie in (0, 1), got {self.discount}")
+        if not 0 <= self.proposer < n:
+            raise ValueError(f"{where}: proposer must be a player index, got {self.proposer}")
+        if self.protocol not in PROTOCOLS:
+            raise ValueError(f"{where}: protocol must be one of {PROTOCOLS}, got {self.protocol!r}")
+        if self.quota is not None and not 1 <= self.quota <= n:
+            raise ValueError(f"{where}: quota must be between 1 and {n}, got {self.quota}")
+        unknown = [c for c in self.concepts if c not in CONCEPTS]
+        if unknown:
+            raise ValueError(f"{where}: unknown concepts {unknown}; known: {', '.join(CONCEPTS)}")
+        sources = tuple(self.disagreement_sources) or ("given",) * n
+        if len(sources) != n:
+            raise ValueError(f"{where}: {len(sources)} disagreement sources for {n} players")
+        object.__setattr__(self, "disagreement_sources", sources)
+        issues = self.problem.issues
+        in_play = tuple(self.in_play) or issues
+        if any(name not in issues for name in in_play):
+            raise ValueError(f"{where}: in_play names issues the problem does not have")
+        object.__setattr__(self, "in_play", in_play)
+
+    @property
+    def players(self) -> tuple[str, ...]:
+        return self.problem.players
+
+
+def applicable_concepts(game: BargainingGame) -> tuple[str, ...]:
+    """The concepts that apply to ``game``, in :data:`CONCEPTS` order.
+
+    The four axiomatic solutions always apply; ``rubinstein`` needs two players
+    and discount factors, ``baron_ferejohn`` three or more players and discount
+    factors.
+    """
+    out = ["nash_bargaining", "kalai_smorodinsky", "egalitarian", "utilitarian"]
+    if game.discount is not None:
+        out.append("rubinstein" if game.problem.n_players == 2 else "baron_ferejohn")
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class SolutionCheck:
+    """What was checked about one solution, and whether it passed.
+
+    ``feasible``: the deal lies in the deal space. ``payoffs_match``: the
+    reported payoffs are the utilities at the deal. ``individually_rational``:
+    no gain below ``-tolerance`` (``None`` when the concept does not promise
+    it). ``undominated``: no sampled deal gives every player more than
+    ``tolerance``. ``passed``: all of these hold. ``tolerance``: the payoff
+    bound used.
+    """
+
+    feasible: bool
+    payoffs_match: bool
+    individually_rational: bool | None
+    undominated: bool
+    tolerance: float
+    passed: bool
+    failures: tuple[str, ...] = ()
+
+
+def check_solution(problem: BargainingProblem, solution: BargainingSolution) -> SolutionCheck:
+    """Check ``solution`` against ``problem`` as described in the module docstring."""
+    tol = problem.solve_tolerance
+    if solution.deal is None:
+        same = bool(np.allclose(solution.payoffs, problem.disagreement, atol=tol, rtol=0))
+        why = () if same else ("without a deal the payoffs must be the disagreement point",)
+        return SolutionCheck(True, same, True, True, tol, same, why)
+    deal = np.asarray(solution.deal, dtype=float)
+    feasible = bool(problem.feasible(deal))
+    actual = problem.payoffs(deal)
+    payoffs_match = bool(np.allclose(actual, solution.payoffs, atol=tol, rtol=0))
+    rational: bool | None = None
+    if solution.concept != "utilitarian":
+        rational = bool(np.all(actual - problem.disagreement >= -tol))
+    sample = problem.payoffs(problem.project(problem.starts))
+    sample = np.vstack([sample, problem.payoffs(_sample_deals(problem))])
+    undominated = not bool(np.any(np.all(sample > actual + tol, axis=1)))
+    failures: list[str] = []
+    if not feasible:
+        failures.append("the deal is outside the deal space")
+    if not payoffs_match:
+        failures.append("the reported payoffs are not the utilities of the deal")
+    if rational is False:
+        failures.append("some player gets less than its disagreement payoff")
+    if not undominated:
+        failures.append("a sampled deal gives every player more (not Pareto-optimal)")
+    return SolutionCheck(
+        feasible=feasible,
+        payoffs_match=payoffs_match,
+        individually_rational=rational,
+        undominated=undominated,
+        tolerance=tol,
+        passed=not failures,
+        failures=tuple(failures),
+    )
+
+
+def _sample_deals(problem: BargainingProblem, size: int = 512) -> FloatArray:
+    """A fixed pseudo-random sample of the deal space (seeded: checks are repeatable)."""
+    rng = np.random.default_rng(20250225)
+    u = rng.random((size, problem.n_issues))
+    return problem.project(problem.lower + u * (problem.upper - problem.lower))
+
+
+@dataclass(frozen=True, eq=False)
+class BargainingResult:
+    """Every requested solution of one bargaining game, checked.
+
+    ``zone``: whether any deal beats the disagreement point, and who blocks it
+    if none does. ``solutions`` and ``checks`` are parallel tuples, in the
+    order of ``concepts``; a solution whose check failed is kept in
+    ``rejected`` (with its check) instead, so reports never show it as an
+    answer. ``failed``: concept -> why it could not be computed.
+    """
+
+    game: BargainingGame
+    zone: ZoneOfAgreement
+    concepts: tuple[str, ...]
+    solutions: tuple[BargainingSolution, ...]
+    checks: tuple[SolutionCheck, ...]
+    rejected: tuple[tuple[BargainingSolution, SolutionCheck], ...] = ()
+    failed: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    elapsed: float = 0.0
+
+    def solution(self, concept: str) -> BargainingSolution | None:
+        """The checked solution of ``concept``, or ``None`` if not computed or rejected."""
+        for sol in self.solutions:
+            if sol.concept == concept:
+                return sol
+        return None
+
+
+def solve_bargaining(
+    game: BargainingGame, concepts: Sequence[str] | None = None
+) -> BargainingResult:
+    """Compute and check the solution concepts of ``game``.
+
+    ``concepts`` (default: ``game.concepts`` or, if empty, every applicable
+    one) are names from :data:`CONCEPTS`. A concept that does not apply (e.g.
+    ``rubinstein`` without discount factors) or whose optimizer fails is listed
+    in ``failed`` with the reason rather than raising.
+    """
+    chosen = tuple(concepts or game.concepts or applicable_concepts(game))
+    unknown = [c for c in chosen if c not in CONCEPTS]
+    if unknown:
+        raise ValueError(f"solve_bargaining: unknown concepts {unknown}")
+    start = time.perf_counter()
+    problem = game.problem
+    zone = zone_of_agreement(problem)
+    solutions: list[BargainingSolution] = []
+    checks: list[SolutionCheck] = []
+    rejected: list[tuple[BargainingSolution, SolutionCheck]] = []
+    failed: dict[str, str] = {}
+    for concept in chosen:
+        try:
+            solution = _solve_one(game, concept)
+        except ValueError as exc:
+            failed[concept] = str(exc)
+            continue
+        check = check_solution(problem, solution)
+        if check.passed:
+            solutions.append(solution)
+            checks.append(check)
+        else:
+            rejected.append((solution, check))
+    return BargainingResult(
+        game=game,
+        zone=zone,
+        concepts=chosen,
+        solutions=tuple(solutions),
+        checks=tuple(checks),
+        rejected=tuple(rejected),
+        failed=MappingProxyType(failed),
+        elapsed=time.perf_counter() - start,
+    )
+
+
+def _solve_one(game: BargainingGame, concept: str) -> BargainingSolution:
+    from simulator import bargaining as b
+
+    problem = game.problem
+    n = problem.n_players
+    if concept == "nash_bargaining":
+        return b.nash_bargaining(problem, game.weights)
+    if concept == "kalai_smorodinsky":
+        return b.kalai_smorodinsky(problem)
+    if concept == "egalitarian":
+        return b.egalitarian(problem)
+    if concept == "utilitarian":
+        return b.utilitarian(problem)
+    if game.discount is None:
+        raise ValueError(f"{concept} needs discount factors (`discount:` for every player)")
+    if concept == "rubinstein":
+        if n != 2:
+            raise ValueError(
+                f"rubinstein is for two players; this game has {n} (see baron_ferejohn)"
+            )
+        return b.rubinstein_bargaining(problem, game.discount, first=game.proposer)
+    if concept == "baron_ferejohn":
+        from simulator.bargaining.baron_ferejohn import baron_ferejohn
+
+        return baron_ferejohn(
+            problem,
+            game.discount,
+            protocol=game.protocol,
+            recognition=game.recognition,
+            quota=game.quota,
+            first=game.proposer,
+        )
+    raise ValueError(f"unknown concept {concept!r}")
+
+
+def solution_summary(solution: BargainingSolution) -> dict[str, Any]:
+    """Plain-Python view of a solution (deal terms, payoffs, gains) for reports."""
+    return {
+        "concept": solution.concept,
+        "agreement": solution.agreement,
+        "deal": solution.deal_terms() if solution.agreement else None,
+        "payoffs": {p: float(v) for p, v in zip(solution.players, solution.payoffs, strict=True)},
+        "gains": {p: float(v) for p, v in zip(solution.players, solution.gains, strict=True)},
+        "unique": solution.unique,
+    }
