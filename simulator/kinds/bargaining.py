@@ -26,11 +26,11 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import numpy as np
 import numpy.typing as npt
-from pydantic import Field, model_validator
+from pydantic import Field, PlainValidator, ValidationError, WithJsonSchema, model_validator
 
 from simulator.bargaining.game import CONCEPTS, BargainingGame
 from simulator.bargaining.problem import BargainingProblem
@@ -43,7 +43,7 @@ from simulator.kinds.deals import (
     evaluate_value,
     scenario_error,
 )
-from simulator.kinds.fields import GameSpecBase, Name, SpecModel, Value
+from simulator.kinds.fields import GameSpecBase, Name, SpecModel, Value, _value
 
 if TYPE_CHECKING:
     from simulator.scenario.model import Scenario
@@ -99,7 +99,70 @@ class Disagreement(SpecModel):
         return self
 
 
-DisagreementEntry = Value | Disagreement
+DisagreementEntry = int | float | str | Disagreement
+_SOURCE_KEYS = frozenset(Disagreement.model_fields)
+
+
+def _entry(value: Any, who: str) -> DisagreementEntry:
+    if isinstance(value, dict):
+        unknown = sorted(set(value) - _SOURCE_KEYS)
+        if unknown:
+            raise ValueError(
+                f"{who}unknown field {unknown[0]!r}{did_you_mean(unknown[0], _SOURCE_KEYS)}; "
+                "expected one of: deal, outside_option, value"
+            )
+        try:
+            return Disagreement.model_validate(value)
+        except ValidationError as exc:
+            messages = "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors())
+            raise ValueError(f"{who}{messages}") from None
+    try:
+        return _value(value)
+    except ValueError as exc:
+        raise ValueError(
+            f"{who}{exc}, or a mapping such as {{deal: no_deal}} or {{outside_option: game}}"
+        ) from None
+
+
+def _parse_disagreement(value: Any) -> DisagreementEntry | dict[str, DisagreementEntry]:
+    """One entry for every player, or player -> entry (see :class:`Disagreement`)."""
+    if isinstance(value, dict) and value and not set(value) <= _SOURCE_KEYS:
+        entries: dict[str, DisagreementEntry] = {}
+        errors: list[str] = []
+        for player, v in value.items():
+            try:
+                entries[str(player)] = _entry(v, f"for {player}: ")
+            except ValueError as exc:
+                errors.append(str(exc))
+        if errors:
+            raise ValueError("; ".join(errors))
+        return entries
+    return _entry(value, "")
+
+
+_ENTRY_SCHEMA = {
+    "anyOf": [
+        {"type": "number"},
+        {
+            "type": "string",
+            "description": "a deal name (`no_deal` or from `deals:`) or an "
+            "expression of parameters",
+        },
+        Disagreement.model_json_schema(),
+    ]
+}
+DisagreementField = Annotated[
+    DisagreementEntry | dict[str, DisagreementEntry],
+    PlainValidator(_parse_disagreement),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                *_ENTRY_SCHEMA["anyOf"],
+                {"type": "object", "additionalProperties": _ENTRY_SCHEMA},
+            ]
+        }
+    ),
+]
 
 
 class BargainingGameSpec(GameSpecBase):
@@ -124,7 +187,7 @@ class BargainingGameSpec(GameSpecBase):
         description='Linear constraints on the issues, e.g. `"us_share + eu_share <= 1"` '
         "(`<=`, `>=` or `==`; both sides linear in the issues, parameters allowed).",
     )
-    disagreement: DisagreementEntry | dict[Name, DisagreementEntry] = Field(
+    disagreement: DisagreementField = Field(
         default=NO_DEAL,
         description="Each player's payoff if no deal is made: one entry for all players or "
         "player -> entry. An entry is a number or expression, a deal name (`no_deal`, or a "
