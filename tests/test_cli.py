@@ -227,3 +227,49 @@ def test_pure_only_lists_are_not_called_complete() -> None:
     assert game["scope"] == "all pure equilibria"
     assert game["complete"] is False  # mixed equilibria were not searched
     assert game["solutions"] and all(s["pure"] for s in game["solutions"])
+
+
+def test_run_json_adds_bargaining_concepts_without_changing_strategic_games() -> None:
+    done = negsim("run", str(FLAGSHIP), "--json")
+    assert done.returncode == 0, done.stderr
+    games = {g["name"]: g for g in json.loads(done.stdout)["games"]}
+    strategic = games["offer_and_response"]
+    assert {s["concept"] for s in strategic["solutions"]} == {"nash"}
+    split = games["split_the_deal"]
+    assert split["kind"] == "bargaining" and split["deal_exists"] is True
+    concepts = {s["concept"]: s for s in split["solutions"]}
+    assert set(concepts) >= {"nash_bargaining", "kalai_smorodinsky", "egalitarian", "rubinstein"}
+    for solution in concepts.values():
+        assert set(solution["deal"]) == {"mineral_share", "guarantee", "support"}
+        assert set(solution["payoffs"]) == {"US", "UA"}
+        gains = solution["gains"]
+        for player, payoff in solution["payoffs"].items():
+            assert payoff - split["disagreement"][player] == pytest.approx(gains[player])
+
+
+def test_run_prints_bargaining_solutions_side_by_side() -> None:
+    done = negsim("run", str(FLAGSHIP), "--game", "split_the_deal")
+    assert done.returncode == 0, done.stderr
+    assert "A deal exists" in done.stdout
+    header = next(line for line in done.stdout.splitlines() if "Nash" in line and "K-S" in line)
+    assert "Rubinstein" in header
+    assert "US gain" in done.stdout and "UA gain" in done.stdout
+
+
+def test_coalition_game_json_has_worths_and_concepts() -> None:
+    path = SCENARIOS / "minerals_four_party.yaml"
+    done = negsim("run", str(path), "--json", "--game", "coalitions")
+    assert done.returncode == 0, done.stderr
+    (game,) = json.loads(done.stdout)["games"]
+    assert game["kind"] == "coalition" and len(game["worths"]) == 15
+    concepts = {s["concept"]: s for s in game["solutions"]}
+    assert set(concepts) == {"core", "shapley", "banzhaf", "nucleolus"}
+    grand = next(w for w in game["worths"] if len(w["coalition"]) == 4)
+    assert sum(concepts["shapley"]["payoffs"].values()) == pytest.approx(grand["worth"])
+    assert game["ntu_core"] and all("in_core" in c for c in game["ntu_core"])
+
+
+def test_export_of_a_bargaining_game_is_bad_input() -> None:
+    done = negsim("export", str(FLAGSHIP), "--game", "split_the_deal")
+    assert done.returncode == 2
+    assert "not a strategic game" in done.stderr and "Traceback" not in done.stderr

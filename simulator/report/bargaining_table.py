@@ -30,6 +30,11 @@ def fmt_term(value: float) -> str:
     return fmt_number(0.0 if abs(value) < 1e-9 else value)
 
 
+def _snap(value: float, tiny: float) -> float:
+    """``value``, or 0 when it is optimizer round-off (``|value| <= tiny``)."""
+    return 0.0 if abs(value) <= tiny else value
+
+
 def _signed(value: float) -> str:
     text = fmt_number(value)
     return text if text.startswith("-") or text == "0" else f"+{text}"
@@ -37,20 +42,28 @@ def _signed(value: float) -> str:
 
 CONCEPT_HEADINGS = {
     "nash_bargaining": "Nash",
-    "kalai_smorodinsky": "Kalai-Smor.",
-    "egalitarian": "egalitarian",
-    "utilitarian": "utilitarian",
+    "kalai_smorodinsky": "K-S",
+    "egalitarian": "Egal.",
+    "utilitarian": "Util.",
     "rubinstein": "Rubinstein",
-    "baron_ferejohn": "Baron-Fere.",
+    "baron_ferejohn": "B-F",
+}
+"""Short column headings; the legend under the table spells out the abbreviations."""
+LEGEND = {
+    "K-S": "Kalai-Smorodinsky",
+    "Egal.": "egalitarian",
+    "Util.": "utilitarian",
+    "B-F": "Baron-Ferejohn (the first proposer's offer)",
 }
 
 
 def _unique_text(unique: bool | None) -> str:
-    return {True: "yes", False: "NO", None: "not tested"}[unique]
+    return {True: "yes", False: "NO", None: "untested"}[unique]
 
 
 def print_bargaining(ba: BargainingAnalysis, console: Console) -> None:
     """Print one bargaining game's checked solutions side by side."""
+    from rich import box
     from rich.table import Table
     from rich.text import Text
 
@@ -93,29 +106,40 @@ def print_bargaining(ba: BargainingAnalysis, console: Console) -> None:
             )
         )
     if result.solutions:
-        table = Table(show_header=True, header_style="bold")
-        table.add_column("")
-        for sol in result.solutions:
-            table.add_column(CONCEPT_HEADINGS.get(sol.concept, sol.concept), justify="right")
+        table = Table(show_header=True, header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False)
+        table.add_column("", no_wrap=True)
+        headings = [CONCEPT_HEADINGS.get(sol.concept, sol.concept) for sol in result.solutions]
+        for heading in headings:
+            table.add_column(heading, justify="right")
         for j, issue in enumerate(problem.issues):
             if issue not in game.in_play:
                 continue
             fixed = problem.upper[j] <= problem.lower[j]
             table.add_row(
-                issue + (" (fixed)" if fixed else ""),
+                issue + ("*" if fixed else ""),
                 *[
                     fmt_term(float(sol.deal[j])) if sol.deal is not None else "no deal"
                     for sol in result.solutions
                 ],
             )
+        tiny = problem.tolerance.payoff
         for i, player in enumerate(problem.players):
             table.add_row(
-                f"{player} payoff", *[fmt_number(float(s.payoffs[i])) for s in result.solutions]
+                f"{player} payoff",
+                *[fmt_number(_snap(float(s.payoffs[i]), tiny)) for s in result.solutions],
             )
         for i, player in enumerate(problem.players):
-            table.add_row(f"{player} gain", *[_signed(float(s.gains[i])) for s in result.solutions])
+            table.add_row(
+                f"{player} gain",
+                *[_signed(_snap(float(s.gains[i]), tiny)) for s in result.solutions],
+            )
         table.add_row("unique", *[_unique_text(s.unique) for s in result.solutions])
         console.print(table)
+        legend = [f"{h} {LEGEND[h]}" for h in headings if h in LEGEND]
+        if any(problem.upper[j] <= problem.lower[j] for j in range(problem.n_issues)):
+            legend.append("* fixed term")
+        if legend:
+            console.print(_wrapped("; ".join(legend) + ".", console.width))
         units = "; ".join(f"{k}: {v}" for k, v in ba.units.items() if v and k in game.in_play)
         if units:
             console.print(_wrapped(f"Units: {units}.", console.width))
@@ -140,7 +164,9 @@ def print_bargaining(ba: BargainingAnalysis, console: Console) -> None:
 def _wrapped(text: str, width: int) -> str:
     import textwrap
 
-    return textwrap.fill(text, width=max(40, width - 1), subsequent_indent="  ")
+    return textwrap.fill(
+        text, width=max(40, width - 1), subsequent_indent="  ", break_on_hyphens=False
+    )
 
 
 def _coalition_name(players: tuple[str, ...], mask: int) -> str:
