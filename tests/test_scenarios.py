@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from simulator.analysis import analyze_file
+from simulator.analysis import BargainingAnalysis, CoalitionAnalysis, analyze_file
 from simulator.equilibrium import regrets
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
@@ -19,7 +19,17 @@ ALL = sorted(SCENARIOS.glob("*.yaml"))
 def test_every_scenario_solves_with_verified_equilibria(path: Path) -> None:
     analysis = analyze_file(path)
     assert analysis.games
-    for ga in analysis.games:
+    for any_ga in analysis.games:
+        if isinstance(any_ga, BargainingAnalysis):
+            result = any_ga.result
+            assert result.solutions and not result.rejected and not result.failed
+            assert all(check.passed for check in result.checks)
+            continue
+        if isinstance(any_ga, CoalitionAnalysis):
+            assert all(sol.passed for sol in any_ga.result.solutions)
+            assert not any_ga.result.failed
+            continue
+        ga = any_ga
         for eq in ga.result.equilibria:
             assert np.all(regrets(ga.game, eq.strategies) <= ga.game.tolerance.payoff)
             for probs in eq.strategies:

@@ -8,8 +8,9 @@ Loading runs in three passes, and reports all problems found, not only the first
    and unknown fields, wrong types; pydantic's messages are rewritten for people
    ("unknown field 'payof'; expected one of: ...");
 3. meaning: names are distinct and not reserved, utilities parse and use only
-   issues and parameters, and each game's own checks (its kind's ``check``),
-   such as players being actors and every profile having an outcome.
+   issues and parameters, uncertain parameters exist and their distributions
+   make sense, and each game's own checks (its kind's ``check``), such as
+   players being actors and every profile having an outcome.
 
 The third pass runs on every part of the file that passed the second, so one
 misspelt field does not hide an unknown actor elsewhere.
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import types
 from collections.abc import Callable, Mapping
 from pathlib import Path as FilePath
@@ -33,8 +35,15 @@ from simulator.expressions import Expression, ExpressionError, parse_expression
 from simulator.game import StrategicGame
 from simulator.kinds import KINDS, CheckContext, did_you_mean, load_kind
 from simulator.kinds.deals import NO_DEAL, check_deal
-from simulator.kinds.fields import RESERVED_NAMES, shown_value
-from simulator.scenario.model import GameSpec, Issue, Parameter, Scenario
+from simulator.kinds.fields import IDENTIFIER_PATTERN, RESERVED_NAMES, shown_value
+from simulator.scenario.model import (
+    DISTRIBUTIONS,
+    GameSpec,
+    Issue,
+    Parameter,
+    Scenario,
+    UncertainSpec,
+)
 from simulator.scenario.yaml_source import (
     Path,
     Position,
@@ -53,6 +62,9 @@ __all__ = [
 ]
 
 _GAME_ADAPTER: TypeAdapter[Any] = TypeAdapter(GameSpec)
+_UNCERTAIN_ADAPTER: TypeAdapter[Any] = TypeAdapter(UncertainSpec)
+_TAG_FIELDS = ("kind", "distribution")
+"""Fields that pick the member of a discriminated union (games, distributions)."""
 _M = TypeVar("_M", bound=BaseModel)
 
 
@@ -189,7 +201,7 @@ def _translate(error: Mapping[str, Any], data: Any) -> tuple[Path, str]:
             isinstance(node, dict)
             and isinstance(item, str)
             and item not in node
-            and node.get("kind") == item
+            and any(node.get(tag) == item for tag in _TAG_FIELDS)
         )
         if is_tag:
             continue
@@ -213,6 +225,10 @@ def _translate(error: Mapping[str, Any], data: Any) -> tuple[Path, str]:
         if fields:
             message += f"{did_you_mean(key, fields)}; expected one of: {', '.join(fields)}"
         return at, message
+    if kind in ("union_tag_invalid", "union_tag_not_found") and "distribution" in str(
+        ctx.get("discriminator")
+    ):
+        return _distribution_tag(kind, at, value, ctx)
     if kind == "union_tag_invalid":
         return (*at, "kind"), (
             f"unknown game kind {ctx.get('tag')!r}; expected one of: {', '.join(KINDS)}"
@@ -246,6 +262,24 @@ def _translate(error: Mapping[str, Any], data: Any) -> tuple[Path, str]:
     if kind == "value_error":
         return at, str(error["msg"]).removeprefix("Value error, ")
     return at, str(error["msg"])
+
+
+def _distribution_tag(kind: str, at: Path, value: Any, ctx: Mapping[str, Any]) -> tuple[Path, str]:
+    expected = ", ".join(DISTRIBUTIONS)
+    if kind == "union_tag_not_found":
+        if not isinstance(value, dict):
+            return at, (
+                "expected a distribution (a mapping with distribution: "
+                f"{expected}, and its numbers), got {shown_value(value)}"
+            )
+        return (*at, "distribution"), (
+            f"missing required field 'distribution'; expected one of: {expected}"
+        )
+    tag = str(ctx.get("tag"))
+    return (*at, "distribution"), (
+        f"unknown distribution {tag!r}{did_you_mean(tag, DISTRIBUTIONS)}; "
+        f"expected one of: {expected}"
+    )
 
 
 def _fields_at(loc: tuple[str | int, ...]) -> list[str] | None:
@@ -301,11 +335,12 @@ def _step(tp: Any, item: str | int) -> Any:
 
 
 def _kind_tag(model: type[BaseModel]) -> str | None:
-    field = model.model_fields.get("kind")
-    if field is None:
-        return None
-    tags = get_args(field.annotation)
-    return tags[0] if len(tags) == 1 and isinstance(tags[0], str) else None
+    for name in _TAG_FIELDS:
+        field = model.model_fields.get(name)
+        if field is not None:
+            tags = get_args(field.annotation)
+            return tags[0] if len(tags) == 1 and isinstance(tags[0], str) else None
+    return None
 
 
 # ------------------------------------------------------------- meaning
@@ -327,6 +362,7 @@ def _semantic_checks(data: dict[str, Any], bad_paths: list[Path]) -> CheckContex
     for name, issue in (issues or {}).items():
         if issue is not None:
             _check_issue(name, issue, context)
+    _check_uncertain(data.get("uncertain", {}), context, ok)
     payoffs = data.get("payoffs", {})
     if isinstance(payoffs, dict):
         context.utilities = _check_payoffs(
@@ -426,6 +462,46 @@ def _check_issue(name: str, issue: Issue, context: CheckContext) -> None:
             (*path, "status_quo"),
             f"status_quo {issue.status_quo:g} is outside the issue's {issue.domain_text()}",
         )
+
+
+def _check_uncertain(raw: Any, context: CheckContext, ok: Callable[[Path], bool]) -> None:
+    """Uncertain parameters exist, their numbers make a distribution that can draw the value."""
+    if not isinstance(raw, dict):
+        return  # not a mapping: the structural pass said so
+    parameters = context.parameters
+    for name, entry in raw.items():
+        path: Path = ("uncertain", name)
+        if not re.fullmatch(IDENTIFIER_PATTERN, name):
+            continue  # not a name at all: the structural pass said so
+        parameter = None
+        if parameters is not None:
+            if name not in parameters:
+                if context.issues is not None and name in context.issues:
+                    message = (
+                        f"{name!r} is an issue, not a parameter; only parameters can be "
+                        "uncertain (issues are what a deal settles)"
+                    )
+                else:
+                    known = ", ".join(parameters) or "(none are defined)"
+                    message = (
+                        f"unknown parameter {name!r}{did_you_mean(name, parameters)}; "
+                        f"parameters are: {known}"
+                    )
+                context.report(path, message)
+            parameter = parameters.get(name)
+        if not ok(path):
+            continue
+        spec = _UNCERTAIN_ADAPTER.validate_python(entry)
+        problems = spec.problems()
+        for below, message in problems:
+            context.report((*path, *below), message)
+        if not problems and parameter is not None and not spec.contains(parameter.value):
+            context.report(
+                path,
+                f"parameter {name!r} has value {parameter.value:g} under `parameters:`, "
+                f"which this {spec.distribution} distribution never draws (its support is "
+                f"{spec.support_text()}); make the value a possible draw or widen the distribution",
+            )
 
 
 def _check_payoffs(

@@ -16,6 +16,7 @@ file each value was written.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
@@ -29,7 +30,18 @@ from simulator.tolerance import RTOL
 if TYPE_CHECKING:
     from simulator.scenario.yaml_source import Path, Position
 
-__all__ = ["GameSpec", "Issue", "Parameter", "Scenario"]
+__all__ = [
+    "DISTRIBUTIONS",
+    "DiscreteSpec",
+    "GameSpec",
+    "Issue",
+    "NormalSpec",
+    "Parameter",
+    "Scenario",
+    "TriangularSpec",
+    "UncertainSpec",
+    "UniformSpec",
+]
 
 
 class Parameter(SpecModel):
@@ -126,6 +138,189 @@ class Issue(SpecModel):
         return "values [" + ", ".join(f"{v:g}" for v in self.values) + "]"
 
 
+# ------------------------------------------------------------ uncertainty
+SpecProblem = tuple[tuple[str | int, ...], str]
+"""A problem inside one spec: the path below the spec (``("high",)``) and a message."""
+
+
+DISTRIBUTIONS: tuple[str, ...] = ("uniform", "normal", "triangular", "discrete")
+"""The names written after ``distribution:``, in the order the docs list them."""
+
+
+def _tolerance(*numbers: float) -> float:
+    return RTOL * max(1.0, *(abs(x) for x in numbers))
+
+
+class _UncertainBase(SpecModel):
+    distribution: str = Field(description="Which distribution: " + ", ".join(DISTRIBUTIONS) + ".")
+    note: str | None = Field(
+        default=None, description="Optional: why this distribution (sources, reasoning)."
+    )
+
+    def problems(self) -> list[SpecProblem]:
+        """Numeric mistakes (bounds out of order, a spread that is not positive, ...).
+
+        Paths are relative to the spec; an empty list means the numbers make a
+        distribution.
+        """
+        raise NotImplementedError
+
+    def support(self) -> tuple[float, float]:
+        """The smallest interval holding every possible draw (infinite ends allowed)."""
+        raise NotImplementedError
+
+    def contains(self, value: float) -> bool:
+        """Whether ``value`` can be drawn (with :data:`~simulator.tolerance.RTOL` slack)."""
+        lo, hi = self.support()
+        slack = _tolerance(*(x for x in (lo, hi, value) if math.isfinite(x)))
+        return lo - slack <= value <= hi + slack
+
+    def support_text(self) -> str:
+        """The support as messages show it: ``"[1.5, 2.5]"``, ``"the values [0.3, 0.4]"``."""
+        lo, hi = self.support()
+        return f"[{lo:g}, {hi:g}]"
+
+
+def _ordered(low: float, high: float) -> list[SpecProblem]:
+    if low < high:
+        return []
+    return [(("high",), f"expected low < high, got low {low:g} and high {high:g}")]
+
+
+class UniformSpec(_UncertainBase):
+    """Every value from ``low`` to ``high`` equally likely."""
+
+    distribution: Literal["uniform"] = Field(description="`uniform`.")
+    low: Number = Field(description="Smallest possible value.")
+    high: Number = Field(description="Largest possible value (greater than `low`).")
+
+    def problems(self) -> list[SpecProblem]:
+        return _ordered(self.low, self.high)
+
+    def support(self) -> tuple[float, float]:
+        return (self.low, self.high)
+
+
+class NormalSpec(_UncertainBase):
+    """A normal distribution, truncated to ``[low, high]`` when bounds are given."""
+
+    distribution: Literal["normal"] = Field(description="`normal`.")
+    mean: Number = Field(description="Mean of the normal before truncation.")
+    sd: Number = Field(description="Standard deviation before truncation (positive).")
+    low: Number | None = Field(
+        default=None, description="Optional lower bound: draws below it are never made."
+    )
+    high: Number | None = Field(
+        default=None, description="Optional upper bound: draws above it are never made."
+    )
+
+    def problems(self) -> list[SpecProblem]:
+        found: list[SpecProblem] = []
+        if not self.sd > 0:
+            found.append((("sd",), f"expected a positive standard deviation, got {self.sd:g}"))
+        if self.low is not None and self.high is not None:
+            found += _ordered(self.low, self.high)
+        return found
+
+    def support(self) -> tuple[float, float]:
+        return (
+            -math.inf if self.low is None else self.low,
+            math.inf if self.high is None else self.high,
+        )
+
+
+class TriangularSpec(_UncertainBase):
+    """The triangular distribution: density rising from ``low`` to ``mode``, falling to ``high``."""
+
+    distribution: Literal["triangular"] = Field(description="`triangular`.")
+    low: Number = Field(description="Smallest possible value.")
+    mode: Number = Field(description="Most likely value, from `low` to `high`.")
+    high: Number = Field(description="Largest possible value (greater than `low`).")
+
+    def problems(self) -> list[SpecProblem]:
+        found = _ordered(self.low, self.high)
+        if not found and not self.low <= self.mode <= self.high:
+            found.append(
+                (
+                    ("mode",),
+                    f"expected low <= mode <= high, got mode {self.mode:g} outside "
+                    f"[{self.low:g}, {self.high:g}]",
+                )
+            )
+        return found
+
+    def support(self) -> tuple[float, float]:
+        return (self.low, self.high)
+
+
+class DiscreteSpec(_UncertainBase):
+    """A list of values, each with its probability (equal probabilities when none are given)."""
+
+    distribution: Literal["discrete"] = Field(description="`discrete`.")
+    values: tuple[Number, ...] = Field(
+        min_length=1, description="The distinct values the parameter can take."
+    )
+    probabilities: tuple[Number, ...] | None = Field(
+        default=None,
+        description="Optional: the probability of each value, in the same order, summing to 1. "
+        "Omitted: every value equally likely.",
+    )
+
+    def problems(self) -> list[SpecProblem]:
+        found: list[SpecProblem] = []
+        for j, value in enumerate(self.values):
+            if value in self.values[:j]:
+                found.append((("values", j), f"value {value:g} is listed twice"))
+        if self.probabilities is None:
+            return found
+        if len(self.probabilities) != len(self.values):
+            found.append(
+                (
+                    ("probabilities",),
+                    f"expected {len(self.values)} probabilities, one per value, "
+                    f"got {len(self.probabilities)}",
+                )
+            )
+            return found
+        negative = [j for j, p in enumerate(self.probabilities) if p < 0]
+        for j in negative:
+            shown = f"{self.probabilities[j]:g}"
+            found.append((("probabilities", j), f"expected a probability >= 0, got {shown}"))
+        total = math.fsum(self.probabilities)
+        if not negative and abs(total - 1.0) > RTOL:
+            found.append((("probabilities",), f"the probabilities sum to {total:.10g}; expected 1"))
+        return found
+
+    def weights(self) -> tuple[float, ...]:
+        """The probability of each value (equal when none are given), summing to 1."""
+        if self.probabilities is None:
+            return tuple(1.0 / len(self.values) for _ in self.values)
+        total = math.fsum(self.probabilities)
+        return tuple(p / total for p in self.probabilities)
+
+    def support(self) -> tuple[float, float]:
+        drawn = [v for v, w in zip(self.values, self.weights(), strict=True) if w > 0]
+        return (min(drawn), max(drawn))
+
+    def contains(self, value: float) -> bool:
+        return any(
+            abs(value - v) <= _tolerance(v, value) and w > 0
+            for v, w in zip(self.values, self.weights(), strict=True)
+        )
+
+    def support_text(self) -> str:
+        return "the values [" + ", ".join(f"{v:g}" for v in self.values) + "]"
+
+
+if TYPE_CHECKING:
+    UncertainSpec = _UncertainBase
+else:
+    UncertainSpec = Annotated[
+        Union[UniformSpec, NormalSpec, TriangularSpec, DiscreteSpec],  # noqa: UP007
+        Field(discriminator="distribution"),
+    ]
+
+
 _SPECS = spec_models()
 if TYPE_CHECKING:
     GameSpec = GameSpecBase
@@ -153,6 +348,12 @@ class Scenario(SpecModel):
         default_factory=dict,
         description="Named numbers used by expressions, each with a `source` or "
         "`assumption: true`.",
+    )
+    uncertain: dict[Name, UncertainSpec] = Field(
+        default_factory=dict,
+        description="Optional: parameter name -> the distribution of its value, for "
+        "`negsim montecarlo`: `uniform` (low, high), `normal` (mean, sd, optional low/high), "
+        "`triangular` (low, mode, high) or `discrete` (values, probabilities).",
     )
     issues: dict[Name, Issue] = Field(
         default_factory=dict, description="The terms a deal settles, by name."
