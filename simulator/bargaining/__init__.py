@@ -5,8 +5,9 @@ solution concept has its own module and returns one
 :class:`~simulator.bargaining.problem.BargainingSolution`.
 """
 
+from simulator.bargaining.baron_ferejohn import baron_ferejohn
 from simulator.bargaining.egalitarian import egalitarian, proportional_solution
-from simulator.bargaining.frontier import ParetoFrontier, pareto_frontier
+from simulator.bargaining.frontier import ParetoFrontier, affine_utility, pareto_frontier
 from simulator.bargaining.kalai_smorodinsky import ideal_point, kalai_smorodinsky
 from simulator.bargaining.nash import nash_bargaining
 from simulator.bargaining.problem import SOLVE_RTOL, BargainingProblem, BargainingSolution
@@ -24,6 +25,8 @@ __all__ = [
     "BargainingSolution",
     "ParetoFrontier",
     "ZoneOfAgreement",
+    "affine_utility",
+    "baron_ferejohn",
     "egalitarian",
     "ideal_point",
     "kalai_smorodinsky",

@@ -298,9 +298,7 @@ def _solve_one(game: BargainingGame, concept: str) -> BargainingSolution:
             )
         return b.rubinstein_bargaining(problem, game.discount, first=game.proposer)
     if concept == "baron_ferejohn":
-        from simulator.bargaining.baron_ferejohn import baron_ferejohn
-
-        return baron_ferejohn(
+        return b.baron_ferejohn(
             problem,
             game.discount,
             protocol=game.protocol,

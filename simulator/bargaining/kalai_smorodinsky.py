@@ -10,54 +10,91 @@ The solution is the deal reaching the largest ``t`` with
 gain. It is *individually monotone* (Kalai & Smorodinsky 1975): if the
 feasible payoff set grows for player ``i`` while the ideal payoffs of the
 others stay the same, ``i``'s payoff does not fall. Where the frontier is not
-strictly monotone the maximiser may be only weakly Pareto-optimal.
+strictly monotone the max-min deal may be only weakly Pareto-optimal; it is
+refined lexicographically (Imai 1983), as in
+:mod:`simulator.bargaining.egalitarian`, so the answer is Pareto-optimal.
 """
 
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 
 from simulator.bargaining.egalitarian import proportional_solution
-from simulator.bargaining.optimize import _max_weighted, _rational_starts
+from simulator.bargaining.optimize import (
+    _max_min_gain,
+    _max_weighted_from,
+    _screen,
+)
 from simulator.bargaining.problem import (
     BargainingProblem,
     BargainingSolution,
     _Evaluator,
     _no_agreement,
+    _sample_concave,
 )
 
 __all__ = ["ideal_point", "kalai_smorodinsky"]
 
+FloatArray = npt.NDArray[np.float64]
+
 
 def ideal_point(problem: BargainingProblem) -> np.ndarray | None:
     """The ideal point ``a`` (shape ``(n,)``), or ``None`` when no deal is individually rational."""
-    ev = _Evaluator(problem)
+    found = _ideal(problem, _Evaluator(problem))
+    return None if found is None else found[0]
+
+
+def _ideal(problem: BargainingProblem, ev: _Evaluator) -> tuple[FloatArray, FloatArray] | None:
+    """The ideal point and, per player, the KKT residual of his maximisation.
+
+    Player ``i``'s maximisation starts from the individually rational sample
+    deals best for him (or the max-min-gain deal when no sample deal is
+    individually rational); with utilities concave on the sample the problem is
+    convex and one run is enough, otherwise runs continue until two agree.
+    """
     n = problem.n_players
     d = problem.disagreement
-    starts, _ = _rational_starts(problem, ev, strict=False)
-    if not starts:
-        return None
+    tol = problem.solve_tolerance
+    rational = np.all(problem.sample_payoffs - d >= -tol, axis=-1)
+    fallback: tuple[FloatArray, ...] = ()
+    if not np.any(rational):
+        zone = _max_min_gain(problem, np.ones(n), ev)
+        if zone is None or zone.value < -tol:
+            return None
+        fallback = (zone.x[: problem.n_issues],)
+    confirm = 1 if _sample_concave(problem) else 2
     ideal = np.empty(n)
+    kkt = np.empty(n)
     for i in range(n):
-        best = _max_weighted(problem, np.eye(n)[i], d, ev, starts)
+        scores = np.where(rational, problem.sample_payoffs[:, i], -np.inf)
+        starts = _screen(problem, scores, fallback)
+        best = _max_weighted_from(problem, np.eye(n)[i], d, ev, starts, confirm)
         if best is None:
             return None
         ideal[i] = best.value
-    return ideal
+        kkt[i] = best.kkt
+    return ideal, kkt
 
 
-def kalai_smorodinsky(problem: BargainingProblem) -> BargainingSolution:
+def kalai_smorodinsky(
+    problem: BargainingProblem, *, start: npt.ArrayLike | None = None
+) -> BargainingSolution:
     """The Kalai-Smorodinsky solution of ``problem``.
 
     Computes the ideal point (one constrained maximisation per player), then
-    the proportional solution along ``a - d``. ``evidence`` adds ``ideal_point``.
+    the proportional solution along ``a - d``, lexicographically refined (see
+    :func:`~simulator.bargaining.egalitarian.proportional_solution`; ``start``,
+    a deal of shape ``(k,)``, is tried first there). ``evidence`` adds
+    ``ideal_point`` and the ideal maximisations' KKT residuals.
     """
     concept = "kalai_smorodinsky"
-    ideal = ideal_point(problem)
-    if ideal is None:
+    found = _ideal(problem, _Evaluator(problem))
+    if found is None:
         return _no_agreement(
             concept, problem, {}, "no deal beats the disagreement point: no ideal point"
         )
+    ideal, kkt = found
     direction = ideal - problem.disagreement
     if np.all(direction <= problem.solve_tolerance):
         return _no_agreement(
@@ -67,8 +104,8 @@ def kalai_smorodinsky(problem: BargainingProblem) -> BargainingSolution:
             "no deal beats the disagreement point: the ideal point equals d",
         )
     direction = np.maximum(direction, 0.0)
-    sol = proportional_solution(problem, direction, concept)
-    evidence = {**sol.evidence, "ideal_point": ideal}
+    sol = proportional_solution(problem, direction, concept, start=start)
+    evidence = {**sol.evidence, "ideal_point": ideal, "ideal_kkt_residuals": kkt}
     return BargainingSolution(
         concept=sol.concept,
         players=sol.players,

@@ -11,29 +11,43 @@ surplus the weighted solution gives player ``i`` the share ``w_i / sum w`` of
 the surplus over ``d`` (Kalai 1977; Roth 1979, ch. 1).
 
 When no deal gives every player more than ``d`` (the zone of possible agreement
-is empty, see :func:`~simulator.bargaining.frontier.zone_of_agreement`), the
+is empty, see :func:`~simulator.bargaining.zone.zone_of_agreement`), the
 answer is a solution with ``agreement=False`` naming the blocking players, not
 an exception.
+
+The only constraints besides ``u > d`` (which the logarithm enforces) are
+linear, so the product is maximised by an active-set Newton method over ``X``
+(Gill & Murray 1974) with second differences of the utilities, a few steps
+from a screened start; SLSQP takes over if Newton stalls.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import numpy.typing as npt
-from scipy.optimize import minimize
 
-from simulator.bargaining.optimize import _SLSQP, _max_min_gain
+from simulator.bargaining.optimize import (
+    _bounds,
+    _max_min_gain,
+    _multistart,
+    _newton_on_polytope,
+    _Run,
+    _screen,
+    _slsqp,
+    _stacked_constraint,
+    _strongly_active,
+    _uniqueness,
+)
 from simulator.bargaining.problem import (
     BargainingProblem,
     BargainingSolution,
     _active_normals,
-    _distinct,
+    _check_start,
+    _dominated_by_sample,
     _Evaluator,
     _kkt_residual,
-    _linear_constraints,
     _no_agreement,
+    _sample_concave,
     _solution,
 )
 
@@ -43,17 +57,28 @@ FloatArray = npt.NDArray[np.float64]
 
 
 def nash_bargaining(
-    problem: BargainingProblem, weights: npt.ArrayLike | None = None
+    problem: BargainingProblem,
+    weights: npt.ArrayLike | None = None,
+    *,
+    start: npt.ArrayLike | None = None,
 ) -> BargainingSolution:
     """The (generalized) Nash bargaining solution of ``problem``.
 
     ``weights``: bargaining powers ``w`` of shape ``(n,)``, positive (default
-    all 1, the symmetric solution; only ratios matter). Maximises
-    ``sum_i w_i log(u_i(z) - d_i)`` by SLSQP from the problem's starts and from
-    the max-min-gain deal (which lies strictly inside ``u > d``). ``evidence``
-    holds the Nash product's logarithm, the KKT residual, the starts, and the
-    number of distinct optima found; ``unique`` is ``False`` when distinct deals
-    or payoffs reach the same product.
+    all 1, the symmetric solution; only ratios matter). ``start``: optionally
+    a deal of shape ``(k,)`` to try first, e.g. the answer at the previous
+    point of a parameter sweep (pulled into ``X`` if outside).
+
+    Maximises ``sum_i w_i log(u_i(z) - d_i)`` (module docstring), from
+    ``start`` and from the sample deals of largest Nash product that lie apart
+    (see :mod:`simulator.bargaining.optimize`): one converged start when the
+    utilities pass the concavity test on the sample, else until two starts
+    agree; when no sample deal beats ``d``, from the max-min-gain deal (which
+    lies strictly inside ``u > d`` if any deal does). ``evidence`` holds the
+    Nash product's logarithm, the KKT residual, the starts tried and
+    converged, the number of distinct optima found, the concavity test, and
+    whether a sample deal dominates the answer; ``unique`` is ``False`` when
+    distinct deals or payoffs reach the same product.
     """
     n = problem.n_players
     if weights is None:
@@ -64,22 +89,29 @@ def nash_bargaining(
             raise ValueError(
                 f"nash_bargaining: weights must be {n} positive finite numbers, got {weights!r}"
             )
+    first = _check_start("nash_bargaining", problem, start)
     concept = "nash_bargaining"
     ev = _Evaluator(problem)
     d = problem.disagreement
     k = problem.n_issues
     # Gains below this floor are treated as zero: log is kept finite off the feasible set.
     floor = problem.tolerance.payoff
-    inside = np.all(problem.payoffs(problem.starts) - d > floor, axis=-1)
-    starts = list(problem.starts[inside])
-    if not starts:
-        # No start lies in the zone of agreement: look for a deal inside it (or prove none).
+    gains = problem.sample_payoffs - d
+    inside = np.all(gains > floor, axis=-1)
+    if np.any(inside):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scores = np.where(inside, np.log(np.maximum(gains, floor)) @ w, -np.inf)
+        starts = _screen(problem, scores, first, inside=True)
+    elif first:
+        starts = iter(first)
+    else:
+        # No sample deal lies in the zone of agreement: look for one inside it (or prove none).
         zone = _max_min_gain(problem, np.ones(n), ev)
         margin = float(np.min(ev(zone.x[:k])[0] - d)) if zone is not None else -np.inf
         if zone is None or margin <= problem.solve_tolerance:
             if zone is not None:
-                gains = ev(zone.x[:k])[0] - d
-                low = gains <= margin + problem.solve_tolerance
+                zone_gains = ev(zone.x[:k])[0] - d
+                low = zone_gains <= margin + problem.solve_tolerance
                 blockers = [p for p, b in zip(problem.players, low, strict=True) if b]
                 note = (
                     f"no deal beats the disagreement point: at best {', '.join(blockers)} "
@@ -88,32 +120,52 @@ def nash_bargaining(
             else:
                 note = "no deal beats the disagreement point: the optimizer found no feasible deal"
             return _no_agreement(concept, problem, {"max_min_gain": margin, "weights": w}, note)
-        starts = [zone.x[:k]]
+        starts = iter([zone.x[:k]])
 
-    def fun(z: FloatArray) -> float:
-        g = np.maximum(ev(z)[0] - d, floor)
-        return -float(w @ np.log(g))
-
-    def jac(z: FloatArray) -> FloatArray:
-        u, J = ev(z)
+    def fun(z: FloatArray) -> tuple[float, FloatArray]:
+        u, jac = ev(z)
         g = np.maximum(u - d, floor)
-        return -((w / g) @ J)
+        return -float(w @ np.log(g)), -((w / g) @ jac)
 
-    constraints: list[dict[str, Any]] = [
-        {"type": "ineq", "fun": lambda z: ev(z)[0] - d - floor, "jac": lambda z: ev(z)[1]},
-        *_linear_constraints(problem),
-    ]
-    bounds = list(zip(problem.lower, problem.upper, strict=True))
-    found: list[tuple[float, FloatArray, float]] = []
-    for z0 in starts:
-        res = minimize(
-            fun, z0, jac=jac, bounds=bounds, constraints=constraints, method="SLSQP", options=_SLSQP
-        )
-        z = np.clip(np.asarray(res.x, dtype=float), problem.lower, problem.upper)
+    constraints = _stacked_constraint(
+        problem, lambda z: ev(z)[0] - d - floor, lambda z: ev(z)[1], k
+    )
+    bounds = _bounds(problem)
+
+    def gradient_scale(z: FloatArray) -> float:
+        # The size of the terms of grad f = -sum_i (w_i / g_i) grad u_i (see _kkt_residual).
+        u, jac = ev(z)
+        return float(np.sum(w / np.maximum(u - d, floor) * np.linalg.norm(jac, axis=1)))
+
+    def newton(z: FloatArray) -> tuple[float, FloatArray, FloatArray] | None:
+        u, jac, hess = ev.hessian(z)
+        g = u - d
+        if np.any(g <= floor):
+            return None
+        r = w / g
+        curvature = (jac.T * (r / g)) @ jac - (r @ hess.reshape(n, -1)).reshape(k, k)
+        return -float(w @ np.log(g)), -(r @ jac), curvature
+
+    def value(z: FloatArray) -> float:
+        # The Newton line search's trial deals are nearly always accepted: evaluate the
+        # Hessian with the value (one utility call) so the next step finds it cached.
+        g = ev.hessian(z)[0] - d
+        return -float(w @ np.log(g)) if (g > floor).all() else np.inf
+
+    def solve(z0: FloatArray) -> _Run | None:
+        # Newton first (a few steps from a good start); SLSQP when Newton stalls.
+        z = _newton_on_polytope(problem, newton, value, z0) if value(z0) < np.inf else None
+        if z is None:
+            z = np.clip(_slsqp(fun, z0, bounds, constraints), problem.lower, problem.upper)
         if not problem.feasible(z) or np.any(ev(z)[0] - d <= floor):
-            continue
-        kkt = _kkt_residual(jac(z), _active_normals(problem, z))
-        found.append((-fun(z), z, kkt))
+            return None
+        f, grad = fun(z)
+        kkt = _kkt_residual(grad, _active_normals(problem, z), gradient_scale(z))
+        return _Run(x=z, value=-f, kkt=kkt)
+
+    tol = problem.solve_tolerance
+    concave = _sample_concave(problem)
+    found, tried = _multistart(starts, solve, tol, confirm=1 if concave else 2)
     if not found:
         return _no_agreement(
             concept,
@@ -121,30 +173,19 @@ def nash_bargaining(
             {"weights": w},
             "the optimizer did not converge from any start; no Nash solution found",
         )
-    value, deal, kkt = max(found, key=lambda f: f[0])
-    tol = problem.solve_tolerance
-    ties = [z for v, z, _ in found if v >= value - tol * max(1.0, abs(value))]
-    deals = _distinct([deal, *ties], problem.deal_tolerance)
-    pay = _distinct([ev(z)[0] for z in deals], tol * 10)
-    notes: list[str] = []
-    unique: bool | None = True if len(found) >= 2 else None
-    if len(pay) > 1:
-        unique = False
-        notes.append(f"{len(pay)} distinct payoff vectors reach the same Nash product")
-    elif len(deals) > 1:
-        unique = False
-        notes.append(
-            f"payoffs are unique but {len(deals)} distinct deals give them "
-            "(some issue does not matter to anyone there)"
-        )
-    if unique:
-        notes.append(f"all {len(found)} converged starts reached this deal (numerical evidence)")
+    best = max(found, key=lambda r: r.value)
+    deal = best.x
+    grad = fun(deal)[1]
+    binding = _strongly_active(problem, deal, grad, gradient_scale(deal))
+    unique, notes, optima = _uniqueness(problem, ev, found, concave, binding, "Nash product")
     evidence = {
-        "log_nash_product": value,
+        "log_nash_product": best.value,
         "weights": w,
-        "kkt_residual": kkt,
-        "starts": len(starts),
+        "kkt_residual": best.kkt,
+        "starts": tried,
         "converged": len(found),
-        "optima_found": len(deals),
+        "optima_found": optima,
+        "concave_on_sample": concave,
+        "dominated_by_sample": _dominated_by_sample(problem, ev(deal)[0]),
     }
-    return _solution(concept, problem, deal, unique, evidence, notes)
+    return _solution(concept, problem, deal, unique, evidence, notes, payoffs=ev(deal)[0])

@@ -20,7 +20,29 @@ general problem as in :mod:`simulator.bargaining.problem`.
 
       u_1(x) - d_1 = delta_1 (u_1(y) - d_1),   u_0(y) - d_0 = delta_0 (u_0(x) - d_0),
 
-  solved by a scalar root-finding (Brent 1973) on ``u_0(x)`` along the frontier.
+  solved by a scalar root-finding (Brent 1973) along the frontier.
+
+How the problem is parametrised matters. The obvious frontier point "where
+player ``i`` gains ``v``" (maximise the other's payoff subject to
+``u_i - d_i >= v``) is ill-conditioned near the ends of the frontier: when a
+utility is steeper than a square root at zero (``z ** 0.3``), a tiny share
+carries a sizeable payoff, the constraint binds where the slope is huge, and
+SLSQP stalls or misplaces the point. Every frontier point here is therefore
+found along a *ray* from ``d`` instead: the largest ``t`` such that some deal
+gives at least ``t`` times a given vector of gains (a max-min problem, whose
+value is a gauge of the payoff set and is well conditioned at either end).
+
+* The proposer's offer ``x`` is the frontier point on the ray at angle
+  ``theta`` in ``[0, pi/2]``, gains proportional to
+  ``(top_a cos theta, top_b sin theta)`` for proposer ``a`` and responder
+  ``b`` (``top``: each player's best gain), from the proposer's best end
+  (``theta = 0``) to the responder's (``theta = pi/2``).
+* The two indifference conditions fix the gains the counter-offer must give,
+  ``(delta_a g_a(x), g_b(x) / delta_b)``; the residual is ``1 - t*`` on the ray
+  through them: zero exactly when those gains lie on the frontier, positive
+  while the proposer could ask for more. Brent's method finds the root in
+  ``theta``; the counter-offer is then polished by also constraining each of
+  the two gains in turn and keeping the deal that meets both conditions best.
 """
 
 from __future__ import annotations
@@ -33,12 +55,20 @@ import numpy as np
 import numpy.typing as npt
 from scipy.optimize import brentq
 
-from simulator.bargaining.optimize import _max_min_gain, _max_weighted
+from simulator.bargaining.optimize import (
+    _UNCONVERGED,
+    _max_min_above,
+    _max_weighted_from,
+    _screen,
+)
 from simulator.bargaining.problem import (
+    ACTIVE_RTOL,
+    SOLVE_RTOL,
     BargainingProblem,
     BargainingSolution,
     _Evaluator,
     _no_agreement,
+    _sample_concave,
     _solution,
 )
 
@@ -171,11 +201,15 @@ def rubinstein_bargaining(
 
     ``deltas``: the two discount factors, each in ``[0, 1)``. Payoffs are
     discounted towards ``d`` (a rejected round costs ``(1 - delta_i)`` of the
-    gain). Finds ``a = u_0(x)`` on the individually rational frontier by Brent's
-    method so that both indifference conditions of the module docstring hold;
-    returns the first proposer's offer, accepted at once. Uniqueness is claimed
-    only as in Rubinstein (1982), for a frontier that is strictly decreasing;
-    ``evidence`` holds both offers and the indifference residuals.
+    gain). ``first``: the first proposer (0 or 1). Finds the offers on the
+    individually rational frontier that make both indifference conditions of
+    the module docstring hold, by Brent's method on the frontier parameter
+    ``s`` described there; returns the first proposer's offer, accepted at
+    once. Uniqueness is claimed only as in Rubinstein (1982), for a frontier
+    that is strictly decreasing; ``evidence`` holds both offers, the payoffs of
+    the counter-offer and the indifference residuals (``indifference_residual_i``
+    is player ``i``'s gain in the other's offer minus ``delta_i`` times his gain
+    in his own).
     """
     where = "rubinstein_bargaining"
     if problem.n_players != 2:
@@ -185,102 +219,213 @@ def rubinstein_bargaining(
         raise ValueError(f"{where}: deltas must be two numbers, got {deltas!r}")
     dl = (_check_delta(where, "deltas[0]", delta[0]), _check_delta(where, "deltas[1]", delta[1]))
     first = _check_first(where, first)
-    concept = "rubinstein"
-    if first == 1:
-        # Relabel so that the proposer is player 0, then swap back.
-        return _swap(_rubinstein_core(_swapped(problem), (dl[1], dl[0]), concept), problem)
-    return _rubinstein_core(problem, dl, concept)
+    return _rubinstein_core(problem, dl, first, "rubinstein")
+
+
+class _Frontier:
+    """Points of the individually rational Pareto frontier of a two-player problem, cached.
+
+    ``point(i, v)``: the deal maximising the other player's payoff subject to
+    ``u_i - d_i >= v`` (and ``u >= d``); ``ray(gains)``: the deal reaching the
+    largest ``t`` with ``u - d >= t * gains`` and that ``t``. Each starts from
+    the cached deal nearest in payoff, then the problem's screened deals.
+    """
+
+    def __init__(self, problem: BargainingProblem, ev: _Evaluator, seeds: tuple[FloatArray, ...]):
+        self.problem = problem
+        self.ev = ev
+        self.deals: list[FloatArray] = []
+        self.gains: list[FloatArray] = []
+        for z in seeds:
+            self.add(z)
+
+    def add(self, deal: FloatArray) -> None:
+        self.deals.append(deal)
+        self.gains.append(self.ev(deal)[0] - self.problem.disagreement)
+
+    def _near(self, target: FloatArray) -> tuple[FloatArray, ...]:
+        """The known deal whose gains are closest in direction to ``target``."""
+        gains = np.array(self.gains)
+        unit = target / max(float(np.linalg.norm(target)), 1e-300)
+        norms = np.maximum(np.linalg.norm(gains, axis=1), 1e-300)
+        return (self.deals[int(np.argmax(gains @ unit / norms))],)
+
+    def ray(self, gains: FloatArray) -> tuple[FloatArray, float]:
+        p = self.problem
+        found = _max_min_above(
+            p, p.disagreement, gains, self.ev, self._near(gains), limit=2, confirm=1
+        )
+        if found is None:
+            raise ValueError("rubinstein_bargaining: the optimizer did not converge from any start")
+        deal = found.x[: p.n_issues]
+        self.add(deal)
+        return deal, found.value
+
+    def point(self, i: int, v: float, start: FloatArray | None = None) -> FloatArray | None:
+        p = self.problem
+        floors = p.disagreement.copy()
+        floors[i] += v
+        if start is None:
+            target = np.zeros(2)
+            target[i] = v
+            target[1 - i] = 1e-3 * max(v, 1.0)
+            starts = self._near(target)
+        else:
+            starts = (start,)
+        best = _max_weighted_from(p, np.eye(2)[1 - i], floors, self.ev, starts, 1, warm=1)
+        if best is None or best.kkt > _UNCONVERGED:
+            return None
+        self.add(best.x)
+        return best.x
+
+
+_RESIDUAL = 1e-8
+"""Brent's method stops once the counter-offer's ``1 - t*`` is this small."""
+
+
+class _Root(Exception):
+    """Raised inside the root-finding to stop at an angle that is close enough."""
+
+    def __init__(self, theta: float) -> None:
+        super().__init__(theta)
+        self.theta = theta
 
 
 def _rubinstein_core(
-    problem: BargainingProblem, dl: tuple[float, float], concept: str
+    problem: BargainingProblem, dl: tuple[float, float], a: int, concept: str
 ) -> BargainingSolution:
+    """The stationary SPE with first proposer ``a`` (module docstring); ``b`` responds."""
+    b = 1 - a
     ev = _Evaluator(problem)
     d = problem.disagreement
-    zone = _max_min_gain(problem, np.ones(2), ev)
-    if zone is None or zone.value <= problem.solve_tolerance:
-        return _no_agreement(concept, problem, {}, "no deal beats the disagreement point")
-    start = zone.x[: problem.n_issues]
-    starts: tuple[FloatArray, ...] = (start, *problem.starts[:2])
-    e1 = np.array([0.0, 1.0])
-    top0 = _max_weighted(problem, np.array([1.0, 0.0]), d, ev, starts)
-    if top0 is None:
-        raise ValueError("rubinstein_bargaining: the optimizer did not converge from any start")
-    ideal0 = top0.value
-    cache: dict[float, tuple[float, FloatArray]] = {}
-
-    def frontier(v: float) -> tuple[float, FloatArray]:
-        """Player 1's best payoff when player 0 gets at least ``v`` (and u >= d)."""
-        if v not in cache:
-            floors = np.array([v, d[1]])
-            # Warm start from the nearest level solved so far (Brent's iterates cluster).
-            near = tuple(cache[min(cache, key=lambda c: abs(c - v))][1:]) if cache else ()
-            best = _max_weighted(problem, e1, floors, ev, (*near, *starts))
-            if best is None:
-                # Steep utilities near a bound can stall SLSQP: retry from every start.
-                best = _max_weighted(problem, e1, floors, ev, (*starts, *problem.starts[2:]))
-            if best is None:
-                raise ValueError(f"rubinstein_bargaining: no deal gives player 0 at least {v}")
-            cache[v] = (best.value, best.x)
-        return cache[v]
-
-    def gap(a: float) -> float:
-        b = d[0] + dl[0] * (a - d[0])
-        return frontier(a)[0] - d[1] - dl[1] * (frontier(b)[0] - d[1])
-
     tol = problem.solve_tolerance
-    # The proposer takes his ideal payoff when even that leaves the responder no worse
-    # off than waiting a round; otherwise the indifference condition has a root.
-    a = ideal0 if gap(ideal0) >= 0 else float(brentq(gap, d[0], ideal0, xtol=tol * 1e-2))
-    b = d[0] + dl[0] * (a - d[0])
-    x = frontier(a)[1]
-    y = frontier(b)[1]
-    ux, uy = ev(x)[0], ev(y)[0]
+    confirm = 1 if _sample_concave(problem) else 2
+    zone = _max_min_above(problem, d, np.ones(2), ev, confirm=confirm)
+    if zone is None or zone.value <= tol:
+        return _no_agreement(concept, problem, {}, "no deal beats the disagreement point")
+    k = problem.n_issues
+    middle = zone.x[:k]
+    frontier = _Frontier(problem, ev, (middle,))
+
+    def gains(z: FloatArray) -> FloatArray:
+        return ev(z)[0] - d
+
+    # Each player's best gain, and a deal where he gets it (the frontier's end).
+    top = np.empty(2)
+    ends: dict[int, FloatArray] = {}
+    rational = np.where(np.all(problem.sample_payoffs >= d - tol, axis=1), 0.0, -np.inf)
+    for i in (a, b):
+        scores = rational + problem.sample_payoffs[:, i]
+        best = _max_weighted_from(
+            problem, np.eye(2)[i], d, ev, _screen(problem, scores, (middle,)), confirm
+        )
+        if best is None:
+            raise ValueError("rubinstein_bargaining: the optimizer did not converge from any start")
+        top[i] = best.value - d[i]
+        frontier.add(best.x)
+        ends[i] = best.x
+
+    offers: dict[float, FloatArray] = {0.0: ends[a], float(np.pi / 2): ends[b]}
+
+    def offer(theta: float) -> FloatArray:
+        if theta not in offers:
+            direction = np.empty(2)
+            direction[a] = top[a] * np.cos(theta)
+            direction[b] = top[b] * np.sin(theta)
+            offers[theta] = frontier.ray(direction)[0]
+        return offers[theta]
+
+    def needed(x: FloatArray) -> FloatArray:
+        """The gains the counter-offer must give when ``x`` is offered (both conditions)."""
+        gx = gains(x)
+        need = np.empty(2)
+        need[a] = dl[a] * gx[a]
+        need[b] = gx[b] / dl[b]
+        return need
+
+    counters: dict[float, tuple[float, FloatArray]] = {}
+
+    def residual(theta: float) -> float:
+        if theta not in counters:
+            deal, t = frontier.ray(needed(offer(theta)))
+            counters[theta] = (1.0 - t, deal)
+        r = counters[theta][0]
+        if abs(r) <= _RESIDUAL:
+            raise _Root(theta)
+        return r
+
+    try:
+        if dl[b] == 0.0 or residual(0.0) >= 0:
+            # The proposer's best deal leaves the responder no worse off than waiting a round.
+            theta = 0.0
+        else:
+            theta = float(brentq(residual, 0.0, np.pi / 2, xtol=1e-9, rtol=1e-9))
+    except _Root as root:
+        theta = root.theta
+    x = offer(theta)
+    if theta == 0.0:
+        # The proposer takes his best: of the deals that give it, the one best for the
+        # responder (a slack far below the solve tolerance keeps that set from
+        # collapsing to a point).
+        slack = ACTIVE_RTOL * tol / SOLVE_RTOL
+        end = frontier.point(a, float(top[a]) - slack, x)
+        x = x if end is None else end
+    gx = gains(x)
+
+    def misfit(y: FloatArray) -> float:
+        """How far ``y`` is from meeting both indifference conditions.
+
+        A responder may get more than he needs when the other proposer already
+        has his best (the frontier ends flat): only shortfalls count there.
+        """
+        gy = gains(y)
+        short_b = gx[b] - dl[b] * gy[b]
+        short_a = gy[a] - dl[a] * gx[a]
+        at_top = gy[b] >= top[b] - tol
+        return max(abs(short_b), -short_a if at_top else abs(short_a))
+
+    # The counter-offer. Near an end of the frontier one player's payoff is steep in the
+    # deal and only his level pins it; when the ray's answer misses either condition by
+    # more than round-off, constrain each required gain in turn (the other maximised)
+    # and keep the deal that meets both conditions best.
+    need = needed(x) if dl[b] > 0 else np.array([np.inf, np.inf])
+    candidates: list[FloatArray] = []
+    if theta == 0.0:
+        # The proposer takes his best and the responder, proposing in turn, offers the
+        # deal best for himself that leaves the proposer indifferent about waiting.
+        best_reply = frontier.point(a, float(dl[a] * gx[a]))
+        if best_reply is not None:
+            candidates.append(best_reply)
+    elif dl[b] > 0:
+        candidates.append(counters[theta][1] if theta in counters else frontier.ray(need)[0])
+    if not candidates or misfit(candidates[0]) > _RESIDUAL * max(float(np.max(top)), 1.0):
+        polished = [frontier.point(a, float(dl[a] * gx[a]))]
+        if dl[b] > 0 and need[b] <= top[b] + tol:
+            polished.append(frontier.point(b, float(need[b])))
+        candidates += [z for z in polished if z is not None]
+    if not candidates:
+        raise ValueError("rubinstein_bargaining: the optimizer did not converge from any start")
+
+    y = min(candidates, key=misfit)
+    gy = gains(y)
+    by = {a: x, b: y}
     evidence = {
         "deltas": dl,
-        "offer_by_0": x,
-        "offer_by_1": y,
-        "payoffs_offer_by_1": uy,
-        "indifference_residual_1": float(ux[1] - d[1] - dl[1] * (uy[1] - d[1])),
-        "indifference_residual_0": float(uy[0] - d[0] - dl[0] * (ux[0] - d[0])),
+        "offer_by_0": by[0],
+        "offer_by_1": by[1],
+        f"payoffs_offer_by_{b}": gy + d,
+        f"indifference_residual_{b}": float(gx[b] - dl[b] * gy[b]),
+        f"indifference_residual_{a}": float(gy[a] - dl[a] * gx[a]),
+        "frontier_angle": theta,
+        "offers_tried": len(offers),
         "closed_form": False,
     }
-    return _solution(concept, problem, x, None, evidence, ("stationary SPE, first offer accepted",))
-
-
-def _swapped(problem: BargainingProblem) -> BargainingProblem:
-    u = problem.utility
-    return BargainingProblem(
-        players=problem.players[::-1],
-        lower=problem.lower,
-        upper=problem.upper,
-        utility=lambda z: np.asarray(u(z))[..., ::-1],
-        disagreement=problem.disagreement[::-1],
-        A_ub=problem.A_ub,
-        b_ub=problem.b_ub,
-        issues=problem.issues,
-        n_starts=problem.n_starts,
-    )
-
-
-def _swap(sol: BargainingSolution, problem: BargainingProblem) -> BargainingSolution:
-    ev = dict(sol.evidence)
-    if "payoffs_offer_by_1" in ev:
-        ev["payoffs_offer_by_0"] = np.asarray(ev.pop("payoffs_offer_by_1"))[::-1]
-        ev["offer_by_0"], ev["offer_by_1"] = ev["offer_by_1"], ev["offer_by_0"]
-        ev["indifference_residual_0"], ev["indifference_residual_1"] = (
-            ev["indifference_residual_1"],
-            ev["indifference_residual_0"],
-        )
-    return BargainingSolution(
-        concept=sol.concept,
-        players=problem.players,
-        issues=sol.issues,
-        deal=sol.deal,
-        payoffs=sol.payoffs[::-1].copy(),
-        gains=sol.gains[::-1].copy(),
-        agreement=sol.agreement,
-        unique=sol.unique,
-        evidence=MappingProxyType(ev),
-        notes=sol.notes,
+    return _solution(
+        concept,
+        problem,
+        x,
+        None,
+        evidence,
+        ("stationary SPE, first offer accepted",),
+        payoffs=gx + d,
     )

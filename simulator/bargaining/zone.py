@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from simulator.bargaining.optimize import _max_min_gain
-from simulator.bargaining.problem import BargainingProblem
+from simulator.bargaining.optimize import _max_min_above
+from simulator.bargaining.problem import BargainingProblem, _Evaluator, _sample_concave
 
 __all__ = ["ZoneOfAgreement", "zone_of_agreement"]
 
@@ -49,10 +49,19 @@ class ZoneOfAgreement:
 def zone_of_agreement(problem: BargainingProblem) -> ZoneOfAgreement:
     """The zone of possible agreement: ``max_{z in X} min_i (u_i(z) - d_i)`` and its blockers.
 
-    Solved as ``max t`` subject to ``u(z) >= d + t`` by SLSQP from the problem's
-    starts; the KKT residual of the best start is in ``evidence``.
+    Solved as ``max t`` subject to ``u(z) >= d + t`` by SLSQP from the sample
+    deals of largest smallest gain (one start when the utilities pass the
+    concavity test on the sample, else until two starts agree); the KKT
+    residual of the best start is in ``evidence``.
     """
-    best = _max_min_gain(problem, np.ones(problem.n_players))
+    confirm = 1 if _sample_concave(problem) else 2
+    best = _max_min_above(
+        problem,
+        problem.disagreement,
+        np.ones(problem.n_players),
+        _Evaluator(problem),
+        confirm=confirm,
+    )
     if best is None:
         raise ValueError("zone_of_agreement: the optimizer did not converge from any start")
     k = problem.n_issues
