@@ -132,7 +132,15 @@ def nashpy_vertex_set(game: StrategicGame) -> set[tuple[float, ...]]:
     a, b = game.bimatrix()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return {float_key(pair) for pair in nashpy.Game(a, b).vertex_enumeration()}
+        pairs = list(nashpy.Game(a, b).vertex_enumeration())
+    # On nearly degenerate games nashpy also returns points whose regret is about
+    # 1e-7 (seen: a 4x4 game with two nearly equal columns): not equilibria at our
+    # tolerance, so the oracle keeps only the pairs that pass verification.
+    return {
+        float_key(pair)
+        for pair in pairs
+        if np.all(regrets(game, [np.clip(p, 0, None) for p in pair]) <= game.tolerance.payoff)
+    }
 
 
 # --------------------------------------------------------------------------
