@@ -136,16 +136,22 @@ def print_bargaining(ba: BargainingAnalysis, console: Console) -> None:
         table.add_row("unique", *[_unique_text(s.unique) for s in result.solutions])
         console.print(table)
         legend = [f"{h} {LEGEND[h]}" for h in headings if h in LEGEND]
-        if any(problem.upper[j] <= problem.lower[j] for j in range(problem.n_issues)):
+        if any(
+            problem.upper[j] <= problem.lower[j] and name in game.in_play
+            for j, name in enumerate(problem.issues)
+        ):
             legend.append("* fixed term")
         if legend:
             console.print(_wrapped("; ".join(legend) + ".", console.width))
         units = "; ".join(f"{k}: {v}" for k, v in ba.units.items() if v and k in game.in_play)
         if units:
             console.print(_wrapped(f"Units: {units}.", console.width))
+    grouped: dict[str, list[str]] = {}
     for sol in result.solutions:
         for note in sol.notes:
-            console.print(f"Note ({sol.concept}): {note}")
+            grouped.setdefault(note, []).append(CONCEPT_HEADINGS.get(sol.concept, sol.concept))
+    for note, concepts in grouped.items():
+        console.print(_wrapped(f"Note ({', '.join(concepts)}): {note}", console.width))
     for concept, reason in result.failed.items():
         console.print(f"Not computed ({concept}): {reason}")
     for sol, check in result.rejected:
@@ -220,6 +226,14 @@ def print_coalition(ca: CoalitionAnalysis, console: Console) -> None:
             row.append(_deal_text(derived.deals.get(mask), problem.issues, moved))
         worths.add_row(*row)
     console.print(worths)
+    if derived is not None:
+        console.print(
+            _wrapped(
+                "Each deal shown attains its coalition's worth; where a term does not change "
+                "the members' total, other deals attain it too.",
+                console.width,
+            )
+        )
     if result.solutions:
         table = Table(show_header=True, header_style="bold")
         table.add_column("")
