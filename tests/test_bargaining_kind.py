@@ -392,3 +392,32 @@ def test_validate_reports_bargaining_problems_in_a_file(tmp_path) -> None:  # ty
     path.write_text(scenario(SPLIT + "  quota: 7\n"))
     found = [str(p) for p in validate_file(path)]
     assert found and "quota" in found[0] and str(path) in found[0]
+
+
+def test_proportions_give_the_proportional_solution() -> None:
+    text = SPLIT.replace("disagreement: {A: dA, B: dB, C: dC}", "disagreement: 0") + (
+        "  proportions: {A: 1, B: 1, C: 2}\n  solutions: [egalitarian]\n"
+    )
+    egal = solve(text).result.solution("egalitarian")
+    assert egal is not None
+    np.testing.assert_allclose(egal.gains, [0.25, 0.25, 0.5], atol=1e-6)
+
+
+def test_rubinstein_reports_its_continuous_time_limit() -> None:
+    text = """\
+    - name: two
+      kind: bargaining
+      players: [A, B]
+      issues: [sA, sB]
+      constraints: ["sA + sB <= 1"]
+      disagreement: 0
+      discount: {A: 0.9, B: 0.8}
+      solutions: [rubinstein]
+    """
+    rub = solve(text, "two").result.solution("rubinstein")
+    assert rub is not None
+    limit = rub.evidence["continuous_time_limit"]
+    r = -np.log([0.9, 0.8])
+    # The limit split is the Nash solution weighted by 1/r_i: shares r_j / (r_i + r_j).
+    np.testing.assert_allclose(limit["payoffs"], [r[1] / r.sum(), r[0] / r.sum()], atol=1e-6)
+    assert any("as offers come faster" in note for note in rub.notes)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any
 
@@ -72,6 +72,9 @@ class BargainingGame:
     phrase per player saying where its disagreement payoff comes from.
     ``in_play``: the issues reports show (default: every issue); the others sit
     at fixed values nobody bargains over (e.g. their status quo).
+    ``proportions``: ``(n,)`` non-negative; the egalitarian solution then gives
+    gains in these proportions (Kalai 1977's proportional solution; ``None``:
+    equal gains).
     """
 
     problem: BargainingProblem
@@ -85,11 +88,12 @@ class BargainingGame:
     concepts: tuple[str, ...] = ()
     disagreement_sources: tuple[str, ...] = ()
     in_play: tuple[str, ...] = ()
+    proportions: FloatArray | None = None
 
     def __post_init__(self) -> None:
         n = self.problem.n_players
         where = "BargainingGame"
-        for name in ("weights", "discount", "recognition"):
+        for name in ("weights", "discount", "recognition", "proportions"):
             value = getattr(self, name)
             if value is None:
                 continue
@@ -99,6 +103,12 @@ class BargainingGame:
             object.__setattr__(self, name, array)
         if self.weights is not None and np.any(self.weights <= 0):
             raise ValueError(f"{where}: weights must be positive, got {self.weights}")
+        if self.proportions is not None and (
+            np.any(self.proportions < 0) or not np.any(self.proportions > 0)
+        ):
+            raise ValueError(
+                f"{where}: proportions must be non-negative and not all 0, got {self.proportions}"
+            )
         if self.discount is not None and np.any((self.discount <= 0) | (self.discount >= 1)):
             raise ValueError(f"{where}: discount factors must lie in (0, 1), got {self.discount}")
         if not 0 <= self.proposer < n:
@@ -286,7 +296,7 @@ def _solve_one(game: BargainingGame, concept: str) -> BargainingSolution:
     if concept == "kalai_smorodinsky":
         return b.kalai_smorodinsky(problem)
     if concept == "egalitarian":
-        return b.egalitarian(problem)
+        return b.egalitarian(problem, game.proportions)
     if concept == "utilitarian":
         return b.utilitarian(problem)
     if game.discount is None:
@@ -296,7 +306,8 @@ def _solve_one(game: BargainingGame, concept: str) -> BargainingSolution:
             raise ValueError(
                 f"rubinstein is for two players; this game has {n} (see baron_ferejohn)"
             )
-        return b.rubinstein_bargaining(problem, game.discount, first=game.proposer)
+        solution = b.rubinstein_bargaining(problem, game.discount, first=game.proposer)
+        return _with_limit(game, solution)
     if concept == "baron_ferejohn":
         return b.baron_ferejohn(
             problem,
@@ -307,6 +318,36 @@ def _solve_one(game: BargainingGame, concept: str) -> BargainingSolution:
             first=game.proposer,
         )
     raise ValueError(f"unknown concept {concept!r}")
+
+
+def _with_limit(game: BargainingGame, solution: BargainingSolution) -> BargainingSolution:
+    """Add the continuous-time limit to a Rubinstein solution's evidence and notes.
+
+    With ``delta_i = exp(-r_i * dt)`` and ``dt -> 0`` the subgame-perfect split tends
+    to the Nash solution weighted by ``1 / r_i`` (Binmore, Rubinstein & Wolinsky
+    1986); ``r_i = -log(delta_i)`` per round.
+    """
+    from simulator.bargaining import nash_bargaining
+
+    assert game.discount is not None
+    weights = 1.0 / -np.log(game.discount)
+    limit = nash_bargaining(game.problem, weights)
+    if not limit.agreement or limit.deal is None:
+        return solution
+    terms = ", ".join(
+        f"{name} {value:.4g}" for name, value in limit.deal_terms().items() if name in game.in_play
+    )
+    note = (
+        "as offers come faster, the split tends to the Nash solution weighted by "
+        f"1/-log(discount): {terms}"
+    )
+    evidence = dict(solution.evidence)
+    evidence["continuous_time_limit"] = {
+        "weights": weights,
+        "deal": limit.deal_terms(),
+        "payoffs": limit.payoffs,
+    }
+    return replace(solution, evidence=MappingProxyType(evidence), notes=(*solution.notes, note))
 
 
 def solution_summary(solution: BargainingSolution) -> dict[str, Any]:

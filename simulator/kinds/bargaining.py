@@ -199,6 +199,12 @@ class BargainingGameSpec(GameSpecBase):
         description="Player -> bargaining power (positive) for the generalized Nash solution; "
         "only ratios matter. Default: equal.",
     )
+    proportions: dict[Name, Value] | None = Field(
+        default=None,
+        description="Player -> share of the gains (non-negative) for the egalitarian "
+        "solution, which then gives gains in these proportions (the proportional solution). "
+        "Default: equal gains.",
+    )
     discount: dict[Name, Value] | None = Field(
         default=None,
         description="Player -> discount factor per round of offers, in (0, 1). Needed by "
@@ -596,6 +602,18 @@ def _check_protocol(spec: BargainingGameSpec, context: CheckContext, path: Path)
                 context.report(
                     (*path, "weights", player), f"expected a positive weight, got {number:g}"
                 )
+    if spec.proportions is not None:
+        where = (*path, "proportions")
+        _check_player_keys(spec, spec.proportions, context, where, "a proportion", True)
+        numbers = [
+            context.constant(value, (*where, player), "proportion")
+            for player, value in spec.proportions.items()
+        ]
+        for player, number in zip(spec.proportions, numbers, strict=True):
+            if number is not None and not (math.isfinite(number) and number >= 0):
+                context.report((*where, player), f"expected a proportion >= 0, got {number:g}")
+        if all(number == 0 for number in numbers):
+            context.report(where, "at least one proportion must be positive")
     if spec.discount is not None:
         _check_player_keys(
             spec, spec.discount, context, (*path, "discount"), "a discount factor", True
@@ -739,6 +757,7 @@ def build(
             problem=problem,
             title=spec.name,
             weights=per_player(spec.weights, "weights"),
+            proportions=per_player(spec.proportions, "proportions"),
             discount=per_player(spec.discount, "discount"),
             proposer=spec.players.index(spec.proposer) if spec.proposer else 0,
             protocol=spec.protocol,
