@@ -23,8 +23,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 import numpy as np
 from pydantic import Field, PlainValidator, WithJsonSchema, model_validator
 
-from simulator.errors import InputError
-from simulator.expressions import ExpressionError, NonFiniteError, parse_expression
+from simulator.expressions import ExpressionError, NonFiniteError
 from simulator.game import StrategicGame
 from simulator.kinds import CheckContext, did_you_mean, exact_constant
 from simulator.kinds.deals import (
@@ -326,38 +325,6 @@ def _check_when(
     return ok
 
 
-def _check_deal(deal: Mapping[str, Any], context: CheckContext, path: Path) -> None:
-    issues = context.issues
-    if issues is None:
-        return
-    if not issues:
-        context.report(path, "a deal sets issues, but the scenario defines no `issues:`")
-        return
-    for name, value in deal.items():
-        where = (*path, name)
-        if name not in issues:
-            context.report(
-                where,
-                f"unknown issue {name!r}{did_you_mean(name, issues)}; "
-                f"issues are: {', '.join(issues)}",
-            )
-            continue
-        issue = issues[name]
-        number = context.constant(value, where, "deal value")
-        if issue is not None and number is not None and not issue.contains(number):
-            context.report(
-                where,
-                f"deal value {number:g} for {name!r} is outside its {issue.domain_text()}",
-            )
-    for name, issue in issues.items():
-        if name not in deal and issue is not None and issue.status_quo is None:
-            context.report(
-                path,
-                f"issue {name!r} is not set by this deal and has no status_quo; "
-                f"give it a value here or a `status_quo` under issues.{name}",
-            )
-
-
 def _check_fixed(
     spec: StrategicGameSpec, payoffs: Mapping[str, Any], context: CheckContext, path: Path
 ) -> None:
@@ -377,18 +344,6 @@ def _check_fixed(
             f"missing payoff for {', '.join(missing)}; a `payoffs` rule gives every player's "
             "payoff",
         )
-
-
-def _check_no_deal(context: CheckContext, path: Path) -> None:
-    if context.issues is None:
-        return
-    for name, issue in context.issues.items():
-        if issue is not None and issue.status_quo is None:
-            context.report(
-                path,
-                f"no_deal puts every issue at its status_quo, but issue {name!r} has none; "
-                f"add `status_quo` under issues.{name}",
-            )
 
 
 def _check_coverage(spec: StrategicGameSpec, context: CheckContext, path: Path) -> None:
@@ -435,25 +390,6 @@ def _game_path(spec: StrategicGameSpec, scenario: Scenario) -> Path:
     return ("games",)
 
 
-def _error(scenario: Scenario, path: Path, message: str) -> InputError:
-    # Imported here: importing simulator.scenario at module level would import the
-    # scenario model, which imports this module to build its union of kinds.
-    from simulator.scenario.yaml_source import format_path
-
-    return InputError.at(scenario.source_file, scenario.line_of(path), format_path(path), message)
-
-
-def _number(
-    value: int | float | str, parameters: Mapping[str, float], scenario: Scenario, path: Path
-) -> float:
-    if not isinstance(value, str):
-        return float(value)
-    try:
-        return float(parse_expression(value).evaluate(parameters))
-    except ExpressionError as exc:
-        raise scenario_error(scenario, path, str(exc)) from None
-
-
 def _exact_or_number(
     value: int | float | str, parameters: Mapping[str, float], scenario: Scenario, path: Path
 ) -> Fraction | float:
@@ -465,33 +401,6 @@ def _profile_text(spec: StrategicGameSpec, profile: Sequence[int]) -> str:
     return ", ".join(
         f"{p}: {spec.strategies[p][int(s)]}" for p, s in zip(spec.players, profile, strict=True)
     )
-
-
-def _deal_terms(
-    rule: OutcomeRule,
-    scenario: Scenario,
-    parameters: Mapping[str, float],
-    path: Path,
-) -> dict[str, float]:
-    """Every issue's value under ``rule`` (a deal or no deal), checked against its domain."""
-    terms: dict[str, float] = {}
-    deal = rule.deal or {}
-    for name, issue in scenario.issues.items():
-        if name in deal:
-            where = (*path, "deal", name)
-            value = _number(deal[name], parameters, scenario, where)
-            if not issue.contains(value):
-                raise scenario_error(
-                    scenario,
-                    where,
-                    f"deal value {value:g} for {name!r} is outside its {issue.domain_text()}",
-                )
-        elif issue.status_quo is not None:
-            value = issue.status_quo
-        else:
-            raise scenario_error(scenario, (*path, "deal"), f"issue {name!r} has no status_quo")
-        terms[name] = value
-    return terms
 
 
 def build(
