@@ -41,8 +41,10 @@ __all__ = [
     "KINDS",
     "CheckContext",
     "GameKind",
+    "check_player_list",
     "did_you_mean",
     "exact_constant",
+    "game_path",
     "load_kind",
     "spec_models",
 ]
@@ -90,6 +92,36 @@ def did_you_mean(word: str, options: Collection[str], *, after: str = "") -> str
     hint = f"did you mean {close[0]!r}?" if close else ""
     inside = "; ".join(part for part in (after, hint) if part)
     return f" ({inside})" if inside else ""
+
+
+def game_path(spec: GameSpecBase, scenario: Scenario) -> Path:
+    """Where ``spec`` sits in ``scenario`` (``("games", i)``), for error messages."""
+    for i, game in enumerate(scenario.games):
+        if game is spec:
+            return ("games", i)
+    return ("games",)
+
+
+def check_player_list(players: Collection[str], context: CheckContext, path: Path) -> bool:
+    """Report players listed twice or not actors (at ``(*path, "players", i)``).
+
+    Returns ``False`` when a player is listed twice.
+    """
+    seen: set[str] = set()
+    ok = True
+    for i, player in enumerate(players):
+        where = (*path, "players", i)
+        if player in seen:
+            context.report(where, f"player {player!r} is listed twice")
+            ok = False
+        seen.add(player)
+        if context.actors is not None and player not in context.actors:
+            context.report(
+                where,
+                f"{player!r} is not an actor{did_you_mean(player, context.actors)}; "
+                f"actors are: {', '.join(context.actors)}",
+            )
+    return ok
 
 
 def exact_constant(value: int | float | str) -> Fraction | None:

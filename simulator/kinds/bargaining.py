@@ -35,7 +35,7 @@ from pydantic import Field, PlainValidator, ValidationError, WithJsonSchema, mod
 from simulator.bargaining.game import CONCEPTS, BargainingGame
 from simulator.bargaining.problem import BargainingProblem
 from simulator.expressions import Expression, ExpressionError, parse_expression
-from simulator.kinds import CheckContext, did_you_mean
+from simulator.kinds import CheckContext, check_player_list, did_you_mean, game_path
 from simulator.kinds.deals import (
     NO_DEAL,
     check_no_deal,
@@ -364,21 +364,12 @@ def check(spec: BargainingGameSpec, context: CheckContext, path: Path) -> None:
 
 
 def _check_players(spec: BargainingGameSpec, context: CheckContext, path: Path) -> None:
-    seen: set[str] = set()
+    check_player_list(spec.players, context, path)
     for i, player in enumerate(spec.players):
-        where = (*path, "players", i)
-        if player in seen:
-            context.report(where, f"player {player!r} is listed twice")
-        seen.add(player)
-        if context.actors is not None and player not in context.actors:
+        known = context.actors is None or player in context.actors
+        if known and context.utilities is not None and player not in context.utilities:
             context.report(
-                where,
-                f"{player!r} is not an actor{did_you_mean(player, context.actors)}; "
-                f"actors are: {', '.join(context.actors)}",
-            )
-        elif context.utilities is not None and player not in context.utilities:
-            context.report(
-                where,
+                (*path, "players", i),
                 f"player {player!r} has no utility under `payoffs:`; bargaining needs "
                 "every player's utility of a deal",
             )
@@ -668,13 +659,6 @@ def _check_protocol(spec: BargainingGameSpec, context: CheckContext, path: Path)
 
 
 # ------------------------------------------------------------------ building
-def _game_path(spec: BargainingGameSpec, scenario: Scenario) -> Path:
-    for i, game in enumerate(scenario.games):
-        if game is spec:
-            return ("games", i)
-    return ("games",)
-
-
 def problem_bounds(
     spec: BargainingGameSpec, scenario: Scenario, parameters: Mapping[str, float], path: Path
 ) -> tuple[FloatArray, FloatArray, FloatArray | None, FloatArray | None]:
@@ -719,7 +703,7 @@ def build(
     at their ``fixed`` value or status quo, so that a solution's deal lists
     every term.
     """
-    path = _game_path(spec, scenario)
+    path = game_path(spec, scenario)
     lower, upper, a_ub, b_ub = problem_bounds(spec, scenario, parameters, path)
     utility = scenario_utility(scenario, spec.players, parameters)
     disagreement, sources = _disagreement(spec, scenario, parameters, path, utility)

@@ -27,7 +27,7 @@ from pydantic import Field, model_validator
 
 from simulator.coalition.game import COALITION_CONCEPTS, CoalitionGame
 from simulator.coalition.tu_game import MAX_PLAYERS, TUGame
-from simulator.kinds import CheckContext, did_you_mean
+from simulator.kinds import CheckContext, check_player_list, did_you_mean, game_path
 from simulator.kinds.bargaining import BargainingGameSpec, bargained_issues
 from simulator.kinds.deals import evaluate_value, scenario_error
 from simulator.kinds.fields import GameSpecBase, Name, Number, Value
@@ -134,20 +134,7 @@ def _check_players(
 ) -> tuple[str, ...] | None:
     if spec.players is None:
         return None
-    seen: set[str] = set()
-    ok = True
-    for i, player in enumerate(spec.players):
-        where = (*path, "players", i)
-        if player in seen:
-            context.report(where, f"player {player!r} is listed twice")
-            ok = False
-        seen.add(player)
-        if context.actors is not None and player not in context.actors:
-            context.report(
-                where,
-                f"{player!r} is not an actor{did_you_mean(player, context.actors)}; "
-                f"actors are: {', '.join(context.actors)}",
-            )
+    ok = check_player_list(spec.players, context, path)
     if len(spec.players) > MAX_PLAYERS:
         context.report((*path, "players"), f"at most {MAX_PLAYERS} players are supported")
         ok = False
@@ -248,18 +235,11 @@ def _check_deal_space(spec: CoalitionGameSpec, context: CheckContext, path: Path
 
 
 # ------------------------------------------------------------------ building
-def _game_path(spec: CoalitionGameSpec, scenario: Scenario) -> Path:
-    for i, game in enumerate(scenario.games):
-        if game is spec:
-            return ("games", i)
-    return ("games",)
-
-
 def build(
     spec: CoalitionGameSpec, scenario: Scenario, parameters: Mapping[str, float]
 ) -> CoalitionGame:
     """The :class:`~simulator.coalition.game.CoalitionGame` of ``spec`` under ``parameters``."""
-    path = _game_path(spec, scenario)
+    path = game_path(spec, scenario)
     concepts = tuple(spec.solutions or ())
     if spec.values is not None:
         assert spec.players is not None

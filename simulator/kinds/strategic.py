@@ -25,7 +25,7 @@ from pydantic import Field, PlainValidator, WithJsonSchema, model_validator
 
 from simulator.expressions import ExpressionError, NonFiniteError
 from simulator.game import StrategicGame
-from simulator.kinds import CheckContext, did_you_mean, exact_constant
+from simulator.kinds import CheckContext, check_player_list, did_you_mean, exact_constant, game_path
 from simulator.kinds.deals import (
     check_deal,
     check_no_deal,
@@ -219,19 +219,7 @@ def check(spec: StrategicGameSpec, context: CheckContext, path: Path) -> None:
 
 
 def _check_players(spec: StrategicGameSpec, context: CheckContext, path: Path) -> bool:
-    ok = True
-    seen: set[str] = set()
-    for i, player in enumerate(spec.players):
-        if player in seen:
-            context.report((*path, "players", i), f"player {player!r} is listed twice")
-            ok = False
-        seen.add(player)
-        if context.actors is not None and player not in context.actors:
-            context.report(
-                (*path, "players", i),
-                f"{player!r} is not an actor{did_you_mean(player, context.actors)}; "
-                f"actors are: {', '.join(context.actors)}",
-            )
+    ok = check_player_list(spec.players, context, path)
     for player in spec.players:
         if player not in spec.strategies:
             context.report((*path, "strategies"), f"no strategies given for player {player!r}")
@@ -383,13 +371,6 @@ def _match(spec: StrategicGameSpec) -> np.ndarray:
     return matched
 
 
-def _game_path(spec: StrategicGameSpec, scenario: Scenario) -> Path:
-    for i, game in enumerate(scenario.games):
-        if game is spec:
-            return ("games", i)
-    return ("games",)
-
-
 def _exact_or_number(
     value: int | float | str, parameters: Mapping[str, float], scenario: Scenario, path: Path
 ) -> Fraction | float:
@@ -411,7 +392,7 @@ def build(
     Players are the actor ids, strategies the labels, in file order; the payoff
     array has shape ``(n, m_0, ..., m_{n-1})`` as in :mod:`simulator.game`.
     """
-    path = _game_path(spec, scenario)
+    path = game_path(spec, scenario)
     if spec.table is not None:
         payoffs = _table_payoffs(spec, scenario, parameters, path)
     else:
@@ -514,7 +495,7 @@ def describe_outcomes(
     if spec.table is not None:
         return dict.fromkeys(profiles)
     assert spec.outcomes is not None
-    path = _game_path(spec, scenario)
+    path = game_path(spec, scenario)
     matched = _match(spec)
     deals: dict[int, dict[str, float]] = {}
     result: dict[tuple[str, ...], dict[str, float] | None] = {}
