@@ -299,6 +299,314 @@ def export(file: str, fmt: str, game: str | None, out: str | None) -> None:
     _emit(write_nfg(strategic), out)
 
 
+class _ProgressBar:
+    """``progress(done, total)`` for long runs: a bar on stderr, only on a terminal.
+
+    Nothing is drawn in the first second (short runs stay quiet), with
+    ``--quiet``, or when stderr is not a terminal (CI logs, pipes).
+    """
+
+    def __init__(self, label: str, quiet: bool) -> None:
+        import time
+
+        self.label = label
+        self.enabled = not quiet and sys.stderr.isatty()
+        self.started = time.perf_counter()
+        self.bar: Any = None
+        self.task: Any = None
+
+    def __call__(self, done: int, total: int) -> None:
+        import time
+
+        if not self.enabled:
+            return
+        if self.bar is None:
+            if time.perf_counter() - self.started < 1.0:
+                return
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+            self.bar = Progress(
+                f"[bold]{self.label}",
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeRemainingColumn(),
+                console=Console(stderr=True),
+                transient=True,
+            )
+            self.bar.start()
+            self.task = self.bar.add_task(self.label, total=total)
+        self.bar.update(self.task, completed=done, total=total)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+_parallel_options = [
+    click.option(
+        "--workers",
+        type=click.IntRange(min=1),
+        default=None,
+        help="Local worker processes (default: every core; 1 runs in this process).",
+    ),
+    click.option(
+        "--scheduler",
+        metavar="ADDRESS",
+        default=None,
+        help="Run on this Dask cluster (e.g. tcp://10.0.0.5:8786) instead of local cores.",
+    ),
+    click.option(
+        "--chunk-size",
+        type=click.IntRange(min=1),
+        default=None,
+        help="Points per chunk written to disk (default: chosen from the run's size).",
+    ),
+    click.option(
+        "--resume",
+        is_flag=True,
+        help="Continue an interrupted run whose chunks are in OUT.parts, skipping finished ones.",
+    ),
+    click.option("--quiet", "-q", is_flag=True, help="No progress bar."),
+    click.option(
+        "--json", "as_json", is_flag=True, help="Print the result as JSON instead of tables."
+    ),
+]
+
+
+def _with_parallel_options(command: F) -> F:
+    for option in reversed(_parallel_options):
+        command = option(command)
+    return command
+
+
+def _records_out_option(help_text: str) -> Callable[[F], F]:
+    return click.option(
+        "--out",
+        type=click.Path(dir_okay=False, writable=True),
+        default=None,
+        help=help_text,
+    )
+
+
+def _first_game(file: str, game: str | None) -> str:
+    if game:
+        return game
+    from simulator.scenario import load_scenario
+
+    return load_scenario(file).games[0].name
+
+
+def _check_records_file(out: str | None, resume: bool) -> None:
+    if out is not None:
+        from simulator.runner import FORMATS
+
+        if Path(out).suffix.lower() not in FORMATS:
+            raise InputError.at(
+                out, None, "--out", f"expected a file ending in {', '.join(FORMATS)}"
+            )
+    if resume and out is None:
+        raise click.UsageError("--resume continues a run written with --out; give the same --out")
+
+
+@cli.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option(
+    "--param",
+    "params",
+    multiple=True,
+    required=True,
+    metavar="NAME=LO:HI:N",
+    help="Sweep this parameter over N evenly spaced values from LO to HI (repeatable: a grid).",
+)
+@click.option("--game", default=None, help="Which game (default: the first in the file).")
+@click.option(
+    "--concept",
+    "concepts",
+    multiple=True,
+    help="Bargaining or coalition solution concept to compute (repeatable; default: the game's).",
+)
+@click.option(
+    "--threshold-tol",
+    type=float,
+    default=None,
+    help="Locate changes to within this many parameter units (default: 1e-6 x the range).",
+)
+@_records_out_option("Write every point's record here (.csv, .parquet or .json), atomically.")
+@_with_parallel_options
+@_reports_errors
+def sweep(
+    file: str,
+    params: tuple[str, ...],
+    game: str | None,
+    concepts: tuple[str, ...],
+    threshold_tol: float | None,
+    out: str | None,
+    workers: int | None,
+    scheduler: str | None,
+    chunk_size: int | None,
+    resume: bool,
+    quiet: bool,
+    as_json: bool,
+) -> None:
+    """Solve a game of FILE over a grid of parameter values; report where the answer changes.
+
+    A change is a new equilibrium set, a deal appearing or vanishing, or a deal
+    term reaching or leaving a bound; each is located by bisection, not only on
+    the grid.
+    """
+    import time
+
+    from simulator.sweep import sweep as run_sweep
+
+    if not Path(file).is_file():
+        raise InputError.at(file, None, "", "no such file")
+    _check_records_file(out, resume)
+    bar = _ProgressBar("sweep", quiet)
+    started = time.perf_counter()
+    try:
+        result = run_sweep(
+            file,
+            _first_game(file, game),
+            list(params),
+            concepts=list(concepts) or None,
+            workers=workers,
+            scheduler=scheduler,
+            chunk_size=chunk_size,
+            out=out,
+            resume=resume,
+            threshold_tol=threshold_tol,
+            progress=bar,
+        )
+    finally:
+        bar.close()
+    elapsed = time.perf_counter() - started
+    points = result.grid.size + result.bisection_points
+    if as_json:
+        payload = {
+            "scenario": result.scenario,
+            "game": result.game,
+            "kind": result.kind,
+            "ranges": [str(r) for r in result.ranges],
+            "points": result.grid.size,
+            "bisection_points": result.bisection_points,
+            "seconds": elapsed,
+            "thresholds": [t.as_dict() for t in result.thresholds],
+            "tolerances": dict(result.tolerances),
+            "out": None if result.out is None else str(result.out),
+        }
+        click.echo(json.dumps(payload, indent=2, ensure_ascii=False))
+        return
+    ranges = ", ".join(str(r) for r in result.ranges)
+    click.echo(f"Sweep of {result.game} ({result.kind}) in {result.scenario} over {ranges}")
+    click.echo(
+        f"{result.grid.size} grid points and {result.bisection_points} bisection points "
+        f"in {elapsed:.2f} s ({points / max(elapsed, 1e-9):.0f} points/s)."
+    )
+    if not result.thresholds:
+        click.echo("The answer is the same at every grid point: no threshold found.")
+    for t in result.thresholds:
+        fixed = ", ".join(f"{k}={v:g}" for k, v in t.fixed.items())
+        where = f" (with {fixed})" if fixed else ""
+        click.echo(
+            f"Threshold: {t.parameter} = {t.value:.6g} +/- {(t.high - t.low) / 2:.2g}{where}\n"
+            f"  below: {t.below}\n  above: {t.above}"
+        )
+    if result.out is not None:
+        click.echo(f"Records written to {result.out}.")
+
+
+@cli.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option(
+    "-n",
+    "draws",
+    type=click.IntRange(min=1),
+    default=10_000,
+    show_default=True,
+    help="Number of draws.",
+)
+@click.option(
+    "--seed",
+    type=int,
+    default=None,
+    help="Seed of the draws (default: a fresh one, printed so the run can be redone).",
+)
+@click.option("--game", default=None, help="Which game (default: the first in the file).")
+@click.option(
+    "--concept",
+    "concepts",
+    multiple=True,
+    help="Bargaining or coalition solution concept to compute (repeatable; default: the game's).",
+)
+@_records_out_option("Write every draw's record here (.csv, .parquet or .json), atomically.")
+@_with_parallel_options
+@_reports_errors
+def montecarlo(
+    file: str,
+    draws: int,
+    seed: int | None,
+    game: str | None,
+    concepts: tuple[str, ...],
+    out: str | None,
+    workers: int | None,
+    scheduler: str | None,
+    chunk_size: int | None,
+    resume: bool,
+    quiet: bool,
+    as_json: bool,
+) -> None:
+    """Draw FILE's uncertain parameters and report the distribution of a game's outcomes.
+
+    Prints the probability that a deal exists and of each equilibrium set, and
+    quantiles of every payoff and deal term, each with its standard error.
+    """
+    from simulator.montecarlo import montecarlo as run_montecarlo
+    from simulator.uncertainty import new_seed
+
+    if not Path(file).is_file():
+        raise InputError.at(file, None, "", "no such file")
+    _check_records_file(out, resume)
+    if seed is None:
+        if resume:
+            raise click.UsageError("--resume needs the --seed of the run it continues")
+        seed = new_seed()
+    bar = _ProgressBar("montecarlo", quiet)
+    try:
+        result = run_montecarlo(
+            file,
+            _first_game(file, game),
+            draws,
+            seed,
+            concepts=list(concepts) or None,
+            workers=workers,
+            scheduler=scheduler,
+            chunk_size=chunk_size,
+            out=out,
+            resume=resume,
+            progress=bar,
+        )
+    finally:
+        bar.close()
+    if as_json:
+        payload = {
+            "scenario": result.scenario,
+            "game": result.game,
+            "kind": result.kind,
+            "n": result.n,
+            "seed": result.seed,
+            "uncertain": list(result.uncertain),
+            "seconds": result.elapsed,
+            "summary": result.summary.as_dict(),
+            "out": None if result.out is None else str(result.out),
+        }
+        click.echo(json.dumps(payload, indent=2, ensure_ascii=False))
+        return
+    from simulator.report.montecarlo_table import print_montecarlo
+
+    print_montecarlo(result)
+
+
 @cli.command()
 def solvers() -> None:
     """List the solvers `negsim run --solver` accepts."""
