@@ -326,6 +326,8 @@ class _ProgressBar:
             from rich.console import Console
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
+            # No refresh thread: a running thread would make local worker pools
+            # start by the slower fork server; the callback refreshes instead.
             self.bar = Progress(
                 f"[bold]{self.label}",
                 BarColumn(),
@@ -333,10 +335,12 @@ class _ProgressBar:
                 TimeRemainingColumn(),
                 console=Console(stderr=True),
                 transient=True,
+                auto_refresh=False,
             )
             self.bar.start()
             self.task = self.bar.add_task(self.label, total=total)
         self.bar.update(self.task, completed=done, total=total)
+        self.bar.refresh()
 
     def close(self) -> None:
         if self.bar is not None:
@@ -605,6 +609,220 @@ def montecarlo(
     from simulator.report.montecarlo_table import print_montecarlo
 
     print_montecarlo(result)
+
+
+PLOT_KINDS = ("surface", "frontier", "heatmap", "sweep")
+
+
+@cli.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.argument("kind", type=click.Choice(PLOT_KINDS))
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, writable=True),
+    required=True,
+    help="The figure file: .png, .svg or .pdf (written atomically).",
+)
+@click.option("--game", default=None, help="Which game (default: the first of a fitting kind).")
+@click.option("--player", default=None, help="surface: whose payoff; heatmap: colour by it.")
+@click.option("--x", "x_issue", default=None, help="surface: the issue on the x axis.")
+@click.option("--y", "y_issue", default=None, help="surface: the issue on the y axis.")
+@click.option(
+    "--players",
+    default=None,
+    metavar="A,B",
+    help="frontier: the pair of players to draw for games of more than two.",
+)
+@click.option("--3d", "three_d", is_flag=True, help="surface: a 3-D surface instead of contours.")
+@click.option(
+    "--resolution",
+    type=click.IntRange(min=5, max=1001),
+    default=101,
+    show_default=True,
+    help="surface: grid points per axis.",
+)
+@click.option(
+    "--param",
+    "params",
+    multiple=True,
+    metavar="NAME=LO:HI:N",
+    help="sweep: the parameter to sweep (the first one is the x axis).",
+)
+@click.option(
+    "--column",
+    "columns",
+    multiple=True,
+    help="sweep: record columns to draw, e.g. nash_bargaining.deal.mineral_share "
+    "(repeatable; * matches any concept; default: every concept's deal terms).",
+)
+@click.option(
+    "--set",
+    "settings",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="surface, frontier, heatmap: override a scenario parameter (repeatable).",
+)
+@click.option("--workers", type=click.IntRange(min=1), default=None, help="sweep: local workers.")
+@click.option("--quiet", "-q", is_flag=True, help="sweep: no progress bar.")
+@_reports_errors
+def plot(
+    file: str,
+    kind: str,
+    out: str,
+    game: str | None,
+    player: str | None,
+    x_issue: str | None,
+    y_issue: str | None,
+    players: str | None,
+    three_d: bool,
+    resolution: int,
+    params: tuple[str, ...],
+    columns: tuple[str, ...],
+    settings: tuple[str, ...],
+    workers: int | None,
+    quiet: bool,
+) -> None:
+    """Draw a figure of a game in scenario FILE: KIND is surface, frontier, heatmap or sweep.
+
+    \b
+    surface   one player's payoff over two issues of a bargaining game
+    frontier  the Pareto frontier of a bargaining game, with its solutions
+    heatmap   a strategic game's payoff table with its equilibria
+    sweep     deal terms or payoffs against a parameter, thresholds marked
+    """
+    from simulator.plotting import FORMATS
+
+    if not Path(file).is_file():
+        raise InputError.at(file, None, "", "no such file")
+    if Path(out).suffix.lower() not in FORMATS:
+        raise InputError.at(out, None, "--out", f"expected a file ending in {', '.join(FORMATS)}")
+    if kind == "sweep":
+        figure = _sweep_figure(file, game, params, columns, workers, quiet)
+    else:
+        figure = _game_figure(
+            file, kind, game, player, x_issue, y_issue, players, three_d, resolution, settings
+        )
+    figure.save(out)
+    click.echo(f"{kind} figure of {figure.title or file} written to {out}.")
+
+
+def _game_figure(
+    file: str,
+    kind: str,
+    game: str | None,
+    player: str | None,
+    x_issue: str | None,
+    y_issue: str | None,
+    players: str | None,
+    three_d: bool,
+    resolution: int,
+    settings: tuple[str, ...],
+) -> Any:
+    from simulator import plotting
+    from simulator.bargaining.game import BargainingGame, solve_bargaining
+    from simulator.game import StrategicGame
+    from simulator.scenario import build_any_game, load_scenario
+
+    scenario = load_scenario(file)
+    wanted = "strategic" if kind == "heatmap" else "bargaining"
+    name = game or next((g.name for g in scenario.games if g.kind == wanted), None)
+    if name is None:
+        raise InputError.at(file, None, "games", f"no {wanted} game to draw a {kind} of")
+    built = build_any_game(scenario, name, parameters=_parse_settings(settings))
+    units = {issue: spec.unit for issue, spec in scenario.issues.items()}
+    if kind == "heatmap":
+        if not isinstance(built, StrategicGame):
+            raise InputError.at(file, None, "--game", f"{name!r} is not a strategic game")
+        from simulator.solvers import solve
+
+        return plotting.payoff_heatmap(built, result=solve(built, "auto"), player=player)
+    if not isinstance(built, BargainingGame):
+        raise InputError.at(file, None, "--game", f"{name!r} is not a bargaining game")
+    result = solve_bargaining(built)
+    if kind == "frontier":
+        pair = None if players is None else [p.strip() for p in players.split(",")]
+        return plotting.frontier_plot(result, players=pair, solutions=result)
+    free = [
+        issue
+        for issue, lo, hi in zip(
+            built.problem.issues, built.problem.lower, built.problem.upper, strict=True
+        )
+        if hi > lo
+    ]
+    x = x_issue or (free[0] if free else None)
+    y = y_issue or (free[1] if len(free) > 1 else None)
+    if x is None or y is None:
+        raise InputError.at(
+            file, None, "--x/--y", "a surface needs two issues that are bargained over"
+        )
+    try:
+        return plotting.payoff_surface(
+            built,
+            player or built.players[0],
+            x,
+            y,
+            solutions=result,
+            resolution=resolution,
+            three_d=three_d,
+            units=units,
+        )
+    except (KeyError, ValueError) as exc:
+        raise InputError.at(file, None, "--player/--x/--y", str(exc)) from None
+
+
+def _sweep_figure(
+    file: str,
+    game: str | None,
+    params: tuple[str, ...],
+    columns: tuple[str, ...],
+    workers: int | None,
+    quiet: bool,
+) -> Any:
+    from simulator import plotting
+    from simulator.scenario import load_scenario
+    from simulator.sweep import parse_range
+    from simulator.sweep import sweep as run_sweep
+
+    if not params:
+        raise click.UsageError("a sweep figure needs --param NAME=LO:HI:N")
+    from simulator.bargaining.game import CONCEPTS
+    from simulator.coalition.game import COALITION_CONCEPTS
+
+    scenario = load_scenario(file)
+    name = _first_game(file, game)
+    # Solve only the concepts drawn, so that only their thresholds are marked.
+    named = {c.split(".")[0] for c in columns}
+    concepts = sorted(named & (set(CONCEPTS) | set(COALITION_CONCEPTS))) or None
+    if concepts is not None and named - set(concepts):
+        concepts = None
+    bar = _ProgressBar("sweep", quiet)
+    try:
+        result = run_sweep(
+            file, name, list(params), concepts=concepts, workers=workers, progress=bar
+        )
+    finally:
+        bar.close()
+    swept = parse_range(params[0]).name
+    x = f"param.{swept}"
+    if columns:
+        y: list[str] = list(columns)
+    elif result.kind == "bargaining":
+        y = ["*.deal.*"]
+    else:
+        y = [f"payoff.{p}" for p in scenario.game(name).players]  # type: ignore[attr-defined]
+    units = {f"param.{k}": "" for k in scenario.parameters}
+    units.update({issue: spec.unit for issue, spec in scenario.issues.items()})
+    try:
+        return plotting.sweep_plot(
+            result.records,
+            x,
+            y,
+            thresholds=result.thresholds,
+            units=units,
+            title=f"{name} as {swept} varies",
+        )
+    except (KeyError, ValueError) as exc:
+        raise InputError.at(file, None, "--column", str(exc)) from None
 
 
 @cli.command()
