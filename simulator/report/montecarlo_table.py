@@ -25,6 +25,14 @@ SHOWN_QUANTILES = (0.05, 0.5, 0.95)
 """Quantiles in the table (``--json`` has every one computed)."""
 
 
+def _wrapped(text: str, width: int) -> str:
+    import textwrap
+
+    return textwrap.fill(
+        text, width=max(40, width - 1), subsequent_indent="  ", break_on_hyphens=False
+    )
+
+
 def _percent(p: float) -> str:
     return f"{100 * p:.2f} %"
 
@@ -70,18 +78,23 @@ def print_montecarlo(result: MonteCarloResult, file: TextIO | None = None) -> No
             f"{_percent(lo)} to {_percent(hi)}",
         )
         rows += 1
-    for column in ("equilibrium_set",):
-        for value, estimate in list(summary.categories.get(column, {}).items())[:MAX_CATEGORIES]:
-            lo, hi = estimate.interval
-            probabilities.add_row(
-                f"equilibria: {value or 'none found'}",
-                _percent(estimate.p),
-                _percent(estimate.standard_error),
-                f"{_percent(lo)} to {_percent(hi)}",
-            )
-            rows += 1
+    legend: list[str] = []
+    sets = list(summary.categories.get("equilibrium_set", {}).items())[:MAX_CATEGORIES]
+    for k, (value, estimate) in enumerate(sets, 1):
+        lo, hi = estimate.interval
+        probabilities.add_row(
+            f"equilibrium set {k}",
+            _percent(estimate.p),
+            _percent(estimate.standard_error),
+            f"{_percent(lo)} to {_percent(hi)}",
+        )
+        rows += 1
+        listed = value.replace(",", ", ").split(" | ") if value else ["none found"]
+        legend.append(f"Set {k}: " + "; ".join(f"({e})" for e in listed) + ".")
     if rows:
         console.print(probabilities)
+    for line in legend:
+        console.print(_wrapped(line, console.width))
     numbers = Table(box=box.SIMPLE_HEAD, pad_edge=False)
     numbers.add_column("quantity", no_wrap=True)
     numbers.add_column("mean ± s.e.", justify="right", no_wrap=True)
