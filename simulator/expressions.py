@@ -32,6 +32,7 @@ and the values at which it failed.
 
 from __future__ import annotations
 
+import functools
 import keyword
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
@@ -818,6 +819,17 @@ def parse_expression(text: str, *, allowed_names: Collection[str] | None = None)
             MAX_LENGTH + 1,
             text[:80] + "...",
         )
+    if allowed_names is None:
+        return _parse_cached(text)
     parser = _Parser(text, allowed_names)
+    root = parser.parse()
+    return Expression(text, root, parser.name_columns)
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_cached(text: str) -> Expression:
+    """Parse once per text: sweeps rebuild games from the same expressions at every
+    point, and an :class:`Expression` is never changed after it is built."""
+    parser = _Parser(text, None)
     root = parser.parse()
     return Expression(text, root, parser.name_columns)

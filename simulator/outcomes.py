@@ -51,13 +51,13 @@ Coalition games (solved by :func:`simulator.coalition.game.solve_coalition`):
 :class:`PointTask` is the picklable unit of work that :mod:`simulator.runner`
 sends to worker processes: it carries the scenario's text, parses it once per
 process, and solves a chunk of points in order, warm-starting each bargaining
-point from the previous one when the solver accepts starts.
+point from the previous one (the concepts in
+:data:`simulator.bargaining.game.WARM_STARTED`).
 """
 
 from __future__ import annotations
 
 import hashlib
-import inspect
 import math
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
@@ -70,6 +70,7 @@ import numpy as np
 from simulator import __version__
 from simulator.bargaining.game import (
     CONCEPTS,
+    WARM_STARTED,
     BargainingGame,
     BargainingResult,
     applicable_concepts,
@@ -100,9 +101,6 @@ ERROR_SIGNATURE = "error"
 """The ``signature`` of a point whose game could not be built or solved."""
 
 _POINT_ERRORS = (ValueError, ArithmeticError)  # InputError is a ValueError
-
-# Whether solve_bargaining takes per-concept warm starts (``starts={concept: deal}``).
-_SOLVER_TAKES_STARTS = "starts" in inspect.signature(solve_bargaining).parameters
 
 
 # ------------------------------------------------------------------ layout
@@ -262,13 +260,13 @@ def _bargaining(
 ) -> None:
     problem = game.problem
     columns = [problem.issues.index(i) for i in layout.issues]
-    starts = _starts(start, layout, game) if start is not None else {}
-    result: BargainingResult
-    if starts and _SOLVER_TAKES_STARTS:
-        result = solve_bargaining(game, layout.concepts, starts=starts)  # type: ignore[call-arg,unused-ignore]
-    else:
-        result = solve_bargaining(game, layout.concepts)
-    exists = bool(result.zone.exists)
+    starts = _starts(start, layout, game) if start is not None else None
+    # The zone of agreement costs a full solve; records need only whether a deal
+    # exists, which a solution with positive gains settles (BargainingResult.deal_exists).
+    result: BargainingResult = solve_bargaining(
+        game, layout.concepts, starts=starts, defer_zone=True
+    )
+    exists = result.deal_exists
     record["deal_exists"] = exists
     parts = ["deal" if exists else "no_deal"]
     lower, upper, tol = problem.lower, problem.upper, problem.deal_tolerance
@@ -312,7 +310,7 @@ def _starts(
     problem = game.problem
     out: dict[str, np.ndarray] = {}
     for c in layout.concepts:
-        if start.get(f"{c}.agreement") is not True:
+        if c not in WARM_STARTED or start.get(f"{c}.agreement") is not True:
             continue
         deal = problem.lower.copy()
         for name in layout.issues:

@@ -151,6 +151,7 @@ class Workers:
         self.scheduler = scheduler
         self.executor: Executor | None = None
         self._client: Any = None
+        self._closed = False
         if scheduler is not None:
             try:
                 from distributed import Client
@@ -181,18 +182,31 @@ class Workers:
         if count == 1:
             self.label = "this process"
             return
-        self.executor = ProcessPoolExecutor(
-            max_workers=count, mp_context=_local_context(), initializer=_start_worker
-        )
         self.label = f"{count} local processes"
 
     @property
     def in_process(self) -> bool:
         """Whether chunks run in this process (no pool, no cluster)."""
-        return self.executor is None
+        return self.scheduler is None and self.slots == 1
+
+    @property
+    def started(self) -> bool:
+        """Whether the pool's processes (or the cluster's executor) exist yet.
+
+        A local pool starts at the first :meth:`submit` (forking two workers
+        costs about 0.1 s, a fork server several seconds), so a run that turns
+        out to need no parallelism (see :func:`run_points`) never pays for it.
+        """
+        return self.executor is not None
 
     def submit(self, function: Callable[..., Any], *args: Any) -> Future[Any]:
-        assert self.executor is not None
+        if self.executor is None:
+            if self.in_process or self._closed:
+                raise RuntimeError("Workers.submit: no pool (one local worker, or closed)")
+            # The start method is chosen now, when it matters: threads started since count.
+            self.executor = ProcessPoolExecutor(
+                max_workers=self.slots, mp_context=_local_context(), initializer=_start_worker
+            )
         with warnings.catch_warnings():
             # Python 3.12+ warns on fork whenever native threads exist (OpenBLAS
             # starts some at import); only Python threads make forking unsafe here,
@@ -202,6 +216,7 @@ class Workers:
 
     def abort(self) -> None:
         """Stop at once: cancel queued chunks and end the local worker processes."""
+        self._closed = True
         executor = self.executor
         if executor is None:
             return
@@ -219,6 +234,7 @@ class Workers:
 
     def close(self) -> None:
         """Release the pool or the client (waits for running chunks)."""
+        self._closed = True
         if self.executor is not None:
             if isinstance(self.executor, ProcessPoolExecutor):
                 self.executor.shutdown(wait=True)
@@ -460,7 +476,9 @@ def run_points(
     ``out_dir``: a folder for the chunk files and manifest (default: keep the
     records in memory). ``resume``: continue the run in ``out_dir``, skipping
     finished chunks. ``progress(done, total)`` is called with the number of
-    points finished, once at the start and after every chunk.
+    points finished, once at the start and after every chunk. A run with a
+    single chunk to compute runs it in this process unless the pool has
+    already started (one chunk gains nothing from a pool's start-up).
 
     Errors: :class:`~simulator.errors.InputError` for a folder that holds
     another run (or any run, without ``resume``); an exception raised by the
@@ -506,7 +524,9 @@ def run_points(
     try:
         if active is None:
             pass
-        elif active.in_process:
+        elif active.in_process or (len(pending) == 1 and not active.started):
+            # One chunk cannot be shared out: a pool not yet started would only add its start-up.
+            where = "this process"
             for index in pending:
                 finish(index, _run_chunk(task, chunk_points(index)))
         else:

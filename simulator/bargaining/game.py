@@ -13,11 +13,21 @@ concept but the utilitarian sum), and no deal of the problem's quasi-random
 sample of the deal space gives every player more (a Pareto screen). Each bound
 is the optimizers' tolerance :data:`~simulator.tolerance.SOLVE_RTOL` relative to
 the spread of the utilities (payoffs) or the issue ranges (deals).
+
+Speed. Sweeps and Monte Carlo runs call :func:`solve_bargaining` thousands of
+times, so it evaluates the check sample once per problem (its deals once per
+deal space), passes warm starts (``starts=``) to the optimizers that take them,
+and can leave the zone of agreement to be computed when first asked for
+(``defer_zone=True``): whether a deal exists is then settled by any checked
+solution whose deal gives every player a gain above twice the solve tolerance
+(see :attr:`BargainingResult.deal_exists`), and the zone is solved only when
+none does.
 """
 
 from __future__ import annotations
 
 import time
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
@@ -31,6 +41,7 @@ from simulator.bargaining.zone import ZoneOfAgreement, zone_of_agreement
 
 __all__ = [
     "CONCEPTS",
+    "WARM_STARTED",
     "BargainingGame",
     "BargainingResult",
     "SolutionCheck",
@@ -171,6 +182,17 @@ class SolutionCheck:
 
 def check_solution(problem: BargainingProblem, solution: BargainingSolution) -> SolutionCheck:
     """Check ``solution`` against ``problem`` as described in the module docstring."""
+    sample = None if solution.deal is None else _check_sample_payoffs(problem)
+    return _check(problem, solution, sample)
+
+
+def _check(
+    problem: BargainingProblem, solution: BargainingSolution, sample: FloatArray | None
+) -> SolutionCheck:
+    """:func:`check_solution` given the payoffs ``(m, n)`` of the check sample (Pareto screen).
+
+    ``sample`` may be ``None`` only for a solution without a deal (nothing to screen).
+    """
     tol = problem.solve_tolerance
     if solution.deal is None:
         same = bool(np.allclose(solution.payoffs, problem.disagreement, atol=tol, rtol=0))
@@ -183,8 +205,7 @@ def check_solution(problem: BargainingProblem, solution: BargainingSolution) -> 
     rational: bool | None = None
     if solution.concept != "utilitarian":
         rational = bool(np.all(actual - problem.disagreement >= -tol))
-    sample = problem.payoffs(problem.project(problem.starts))
-    sample = np.vstack([sample, problem.payoffs(_sample_deals(problem))])
+    assert sample is not None
     undominated = not bool(np.any(np.all(sample > actual + tol, axis=1)))
     failures: list[str] = []
     if not feasible:
@@ -206,6 +227,39 @@ def check_solution(problem: BargainingProblem, solution: BargainingSolution) -> 
     )
 
 
+def _check_sample_payoffs(problem: BargainingProblem) -> FloatArray:
+    """Utilities ``(m, n)`` of the check sample: the problem's starts, then 512 seeded deals."""
+    return problem.payoffs(_check_deals(problem))
+
+
+_CHECK_DEALS: OrderedDict[bytes, FloatArray] = OrderedDict()
+_CHECK_DEALS_CACHE_SIZE = 64  # deal spaces whose check sample is remembered (about 12 KB each)
+
+
+def _check_deals(problem: BargainingProblem) -> FloatArray:
+    """The check sample ``(n_starts + 512, k)``: the starts and the seeded deals, pulled into X.
+
+    It depends on the deal space alone (bounds, constraint rows, centre and
+    starts), which a parameter sweep rarely changes, so it is remembered per
+    deal space, byte for byte (a small LRU cache): the same deals as computing
+    them afresh.
+    """
+    parts = [problem.lower, problem.upper, problem.centre, problem.starts]
+    if problem.A_ub is not None and problem.b_ub is not None:
+        parts += [problem.A_ub, problem.b_ub]
+    key = b"|".join([np.int64(problem.n_issues).tobytes(), *(a.tobytes() for a in parts)])
+    deals = _CHECK_DEALS.get(key)
+    if deals is not None:
+        _CHECK_DEALS.move_to_end(key)
+        return deals
+    deals = np.vstack([problem.project(problem.starts), _sample_deals(problem)])
+    deals.flags.writeable = False
+    _CHECK_DEALS[key] = deals
+    if len(_CHECK_DEALS) > _CHECK_DEALS_CACHE_SIZE:
+        _CHECK_DEALS.popitem(last=False)
+    return deals
+
+
 def _sample_deals(problem: BargainingProblem, size: int = 512) -> FloatArray:
     """A fixed pseudo-random sample of the deal space (seeded: checks are repeatable)."""
     rng = np.random.default_rng(20250225)
@@ -218,20 +272,51 @@ class BargainingResult:
     """Every requested solution of one bargaining game, checked.
 
     ``zone``: whether any deal beats the disagreement point, and who blocks it
-    if none does. ``solutions`` and ``checks`` are parallel tuples, in the
-    order of ``concepts``; a solution whose check failed is kept in
+    if none does (computed on first access when :func:`solve_bargaining` was
+    asked to defer it). ``solutions`` and ``checks`` are parallel tuples, in
+    the order of ``concepts``; a solution whose check failed is kept in
     ``rejected`` (with its check) instead, so reports never show it as an
     answer. ``failed``: concept -> why it could not be computed.
     """
 
     game: BargainingGame
-    zone: ZoneOfAgreement
     concepts: tuple[str, ...]
     solutions: tuple[BargainingSolution, ...]
     checks: tuple[SolutionCheck, ...]
     rejected: tuple[tuple[BargainingSolution, SolutionCheck], ...] = ()
     failed: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     elapsed: float = 0.0
+    _zone: ZoneOfAgreement | None = field(default=None, repr=False)
+
+    @property
+    def zone(self) -> ZoneOfAgreement:
+        """The zone of agreement of the game's problem (solved here if it was deferred).
+
+        Raises :class:`ValueError` when its optimizer converges from no start.
+        """
+        if self._zone is None:
+            # Frozen, but the zone is a pure function of the problem: filling it in once is safe.
+            object.__setattr__(self, "_zone", zone_of_agreement(self.game.problem))
+        assert self._zone is not None
+        return self._zone
+
+    @property
+    def deal_exists(self) -> bool:
+        """Whether some deal gives every player more than disagreement (``zone.exists``).
+
+        ``zone.exists`` means the zone's margin ``max_z min_i (u_i(z) - d_i)``
+        exceeds the solve tolerance ``tol``. A checked solution whose deal gives
+        every player more than ``tol`` is a witness (the maximum is at least its
+        smallest gain), so the zone need not be solved; otherwise it is. The
+        check bounds the reported payoffs' error by ``tol``, so a reported gain
+        above ``2 tol`` is a true gain above ``tol``.
+        """
+        if self._zone is None:
+            tol = self.game.problem.solve_tolerance
+            for solution in self.solutions:
+                if solution.deal is not None and float(np.min(solution.gains)) > 2.0 * tol:
+                    return True
+        return bool(self.zone.exists)
 
     def solution(self, concept: str) -> BargainingSolution | None:
         """The checked solution of ``concept``, or ``None`` if not computed or rejected."""
@@ -241,8 +326,16 @@ class BargainingResult:
         return None
 
 
+WARM_STARTED = frozenset({"nash_bargaining", "kalai_smorodinsky", "egalitarian", "utilitarian"})
+"""The concepts whose optimizers take a warm start (``starts=`` of :func:`solve_bargaining`)."""
+
+
 def solve_bargaining(
-    game: BargainingGame, concepts: Sequence[str] | None = None
+    game: BargainingGame,
+    concepts: Sequence[str] | None = None,
+    *,
+    starts: Mapping[str, npt.ArrayLike] | None = None,
+    defer_zone: bool = False,
 ) -> BargainingResult:
     """Compute and check the solution concepts of ``game``.
 
@@ -250,25 +343,39 @@ def solve_bargaining(
     one) are names from :data:`CONCEPTS`. A concept that does not apply (e.g.
     ``rubinstein`` without discount factors) or whose optimizer fails is listed
     in ``failed`` with the reason rather than raising.
+
+    ``starts``: concept -> a deal of shape ``(k,)`` its optimizer tries first
+    (e.g. that concept's answer at the previous point of a sweep); used by the
+    concepts in :data:`WARM_STARTED`, ignored for the others. Answers agree
+    with cold starts to the optimizers' tolerance. ``defer_zone``: solve the
+    zone of agreement only when ``result.zone`` is first read (and for
+    ``result.deal_exists`` only when no solution settles it), instead of here.
+
+    Raises :class:`ValueError` for an unknown concept or a start that is not
+    ``k`` finite numbers.
     """
     chosen = tuple(concepts or game.concepts or applicable_concepts(game))
     unknown = [c for c in chosen if c not in CONCEPTS]
     if unknown:
         raise ValueError(f"solve_bargaining: unknown concepts {unknown}")
-    start = time.perf_counter()
     problem = game.problem
-    zone = zone_of_agreement(problem)
+    first = _starts(problem, starts)
+    start = time.perf_counter()
+    zone = None if defer_zone else zone_of_agreement(problem)
     solutions: list[BargainingSolution] = []
     checks: list[SolutionCheck] = []
     rejected: list[tuple[BargainingSolution, SolutionCheck]] = []
     failed: dict[str, str] = {}
+    sample: FloatArray | None = None
     for concept in chosen:
         try:
-            solution = _solve_one(game, concept)
+            solution = _solve_one(game, concept, first.get(concept))
         except ValueError as exc:
             failed[concept] = str(exc)
             continue
-        check = check_solution(problem, solution)
+        if sample is None and solution.deal is not None:
+            sample = _check_sample_payoffs(problem)  # once per problem, shared by the concepts
+        check = _check(problem, solution, sample)
         if check.passed:
             solutions.append(solution)
             checks.append(check)
@@ -276,29 +383,54 @@ def solve_bargaining(
             rejected.append((solution, check))
     return BargainingResult(
         game=game,
-        zone=zone,
         concepts=chosen,
         solutions=tuple(solutions),
         checks=tuple(checks),
         rejected=tuple(rejected),
         failed=MappingProxyType(failed),
         elapsed=time.perf_counter() - start,
+        _zone=zone,
     )
 
 
-def _solve_one(game: BargainingGame, concept: str) -> BargainingSolution:
+def _starts(
+    problem: BargainingProblem, starts: Mapping[str, npt.ArrayLike] | None
+) -> dict[str, FloatArray]:
+    """The warm starts of the concepts that take one, each checked to be ``k`` finite numbers."""
+    out: dict[str, FloatArray] = {}
+    for concept, deal in (starts or {}).items():
+        if concept not in CONCEPTS:
+            raise ValueError(f"solve_bargaining: a start for unknown concept {concept!r}")
+        if concept not in WARM_STARTED:
+            continue
+        try:
+            z = np.asarray(deal, dtype=float).reshape(-1)
+        except (TypeError, ValueError):
+            z = np.full(0, np.nan)
+        if z.shape != (problem.n_issues,) or not np.all(np.isfinite(z)):
+            raise ValueError(
+                f"solve_bargaining: the start for {concept} must be a deal of "
+                f"{problem.n_issues} finite numbers, got {deal!r}"
+            )
+        out[concept] = z
+    return out
+
+
+def _solve_one(
+    game: BargainingGame, concept: str, start: FloatArray | None = None
+) -> BargainingSolution:
     from simulator import bargaining as b
 
     problem = game.problem
     n = problem.n_players
     if concept == "nash_bargaining":
-        return b.nash_bargaining(problem, game.weights)
+        return b.nash_bargaining(problem, game.weights, start=start)
     if concept == "kalai_smorodinsky":
-        return b.kalai_smorodinsky(problem)
+        return b.kalai_smorodinsky(problem, start=start)
     if concept == "egalitarian":
-        return b.egalitarian(problem, game.proportions)
+        return b.egalitarian(problem, game.proportions, start=start)
     if concept == "utilitarian":
-        return b.utilitarian(problem)
+        return b.utilitarian(problem, start=start)
     if game.discount is None:
         raise ValueError(f"{concept} needs discount factors (`discount:` for every player)")
     if concept == "rubinstein":

@@ -16,6 +16,7 @@ parameters or issues is a float.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Mapping, Sequence
 from fractions import Fraction
 from typing import TYPE_CHECKING, Annotated, Any, Literal
@@ -352,8 +353,34 @@ def _check_coverage(spec: StrategicGameSpec, context: CheckContext, path: Path) 
 
 
 # ------------------------------------------------------------------ building
+# id(spec) -> (weak reference to the spec, its _match table). Specs are frozen, so
+# the table never goes stale; a spec's entry leaves with the spec (the weak
+# reference's callback), so many scenarios in one process leak nothing. Keyed on
+# identity: hashing a spec would hash every rule, and costs about what matching does.
+_MATCHED: dict[int, tuple[weakref.ref[StrategicGameSpec], np.ndarray]] = {}
+
+
 def _match(spec: StrategicGameSpec) -> np.ndarray:
-    """Index of the first rule matching each profile (-1: none); shape ``spec.shape``."""
+    """Index of the first rule matching each profile (-1: none); shape ``spec.shape``.
+
+    Read-only; computed once per spec object (sweeps build its game at every point).
+    """
+    key = id(spec)
+    hit = _MATCHED.get(key)
+    if hit is not None and hit[0]() is spec:
+        return hit[1]
+    matched = _match_rules(spec)
+    matched.flags.writeable = False
+
+    def forget(_: object, key: int = key) -> None:
+        _MATCHED.pop(key, None)
+
+    _MATCHED[key] = (weakref.ref(spec, forget), matched)
+    return matched
+
+
+def _match_rules(spec: StrategicGameSpec) -> np.ndarray:
+    """:func:`_match` computed afresh."""
     assert spec.outcomes is not None
     shape = spec.shape
     n = len(shape)
