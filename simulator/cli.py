@@ -378,6 +378,14 @@ _parallel_options = [
 ]
 
 
+_concept_option = click.option(
+    "--concept",
+    "concepts",
+    multiple=True,
+    help="Bargaining or coalition solution concept to compute (repeatable; default: the game's).",
+)
+
+
 def _with_parallel_options(command: F) -> F:
     for option in reversed(_parallel_options):
         command = option(command)
@@ -424,12 +432,7 @@ def _check_records_file(out: str | None, resume: bool) -> None:
     help="Sweep this parameter over N evenly spaced values from LO to HI (repeatable: a grid).",
 )
 @click.option("--game", default=None, help="Which game (default: the first in the file).")
-@click.option(
-    "--concept",
-    "concepts",
-    multiple=True,
-    help="Bargaining or coalition solution concept to compute (repeatable; default: the game's).",
-)
+@_concept_option
 @click.option(
     "--threshold-tol",
     type=float,
@@ -537,12 +540,7 @@ def sweep(
     help="Seed of the draws (default: a fresh one, printed so the run can be redone).",
 )
 @click.option("--game", default=None, help="Which game (default: the first in the file).")
-@click.option(
-    "--concept",
-    "concepts",
-    multiple=True,
-    help="Bargaining or coalition solution concept to compute (repeatable; default: the game's).",
-)
+@_concept_option
 @_records_out_option("Write every draw's record here (.csv, .parquet or .json), atomically.")
 @_with_parallel_options
 @_reports_errors

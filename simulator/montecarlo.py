@@ -13,14 +13,13 @@ method; the summaries' references are in :mod:`simulator.uncertainty`).
 from __future__ import annotations
 
 import os
-import shutil
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from simulator.outcomes import PointTask
-from simulator.runner import MANIFEST, RunResult, Workers, assemble, run_points
+from simulator.runner import RunResult, Workers, assemble, remove_run, run_points
 from simulator.scenario import load_scenario
 from simulator.uncertainty import MonteCarloSummary, SummaryAccumulator, monte_carlo_points
 
@@ -125,11 +124,7 @@ def montecarlo(
             },
         )
         if not keep_chunks:
-            for entry in parts.glob("chunk-*.json"):
-                entry.unlink()
-            (parts / MANIFEST).unlink(missing_ok=True)
-            if not any(parts.iterdir()):
-                shutil.rmtree(parts)
+            remove_run(parts)
     return MonteCarloResult(
         scenario=str(scenario_path),
         game=task.game,

@@ -60,6 +60,7 @@ __all__ = [
     "assemble",
     "default_chunk_size",
     "read_records",
+    "remove_run",
     "run_points",
     "write_records",
 ]
@@ -610,6 +611,20 @@ def _columns_of(records: Iterable[Record]) -> tuple[str, ...]:
 
 
 # ------------------------------------------------------------------ output
+def remove_run(out_dir: str | os.PathLike[str]) -> None:
+    """Remove the chunk files and manifest a run wrote, then the folder if it is empty.
+
+    For after :func:`assemble` has written the run's output; files that are not
+    the run's are left alone.
+    """
+    folder = Path(out_dir)
+    for entry in folder.glob("chunk-*.json"):
+        entry.unlink()
+    (folder / MANIFEST).unlink(missing_ok=True)
+    if folder.is_dir() and not any(folder.iterdir()):
+        folder.rmdir()
+
+
 def assemble(
     out_dir: str | os.PathLike[str],
     out_file: str | os.PathLike[str],

@@ -27,7 +27,6 @@ import dataclasses
 import math
 import os
 import re
-import shutil
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,6 +42,7 @@ from simulator.runner import (
     Workers,
     assemble,
     read_records,
+    remove_run,
     run_points,
 )
 
@@ -310,7 +310,7 @@ def sweep(
             },
         )
         if not keep_chunks:
-            _remove_parts(parts)
+            remove_run(parts)
     return SweepResult(
         scenario=str(scenario_path),
         game=task.game,
@@ -364,15 +364,6 @@ def _tolerances(
             )
         out[r.name] = tol
     return out
-
-
-def _remove_parts(parts: Path) -> None:
-    """Remove the chunk files and manifest this run wrote, then the folder if empty."""
-    for entry in parts.glob("chunk-*.json"):
-        entry.unlink()
-    (parts / MANIFEST).unlink(missing_ok=True)
-    if not any(parts.iterdir()):
-        shutil.rmtree(parts)
 
 
 class _Progress:
