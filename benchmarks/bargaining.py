@@ -74,6 +74,7 @@ from benchmarks.run import (  # noqa: E402
 from simulator.bargaining import (  # noqa: E402
     BargainingProblem,
     BargainingSolution,
+    baron_ferejohn,
     egalitarian,
     kalai_smorodinsky,
     nash_bargaining,
@@ -87,6 +88,7 @@ DEFAULT_SIZES = tuple(f"{n}x{k}" for n in (2, 3, 4) for k in (2, 3, 4))
 QUICK_SIZES = ("2x2", "3x3", "4x4")
 WARM_SHIFT = 0.01  # player 0's disagreement payoff moves by this between sweep points
 RUBINSTEIN_DELTAS = (0.9, 0.8)
+BARON_FEREJOHN_DISCOUNT = 0.9  # every player's, random recognition, unanimity
 SWEEP = 10_000  # the sweep the next issue needs, projected from the measured throughput
 
 
@@ -173,6 +175,7 @@ class Concept:
     solve: Callable[[BargainingProblem, np.ndarray | None], Any]
     objective: str  # what ``score`` measures, for the table
     two_players_only: bool = False
+    three_or_more: bool = False
 
 
 def _weights(problem: BargainingProblem) -> np.ndarray:
@@ -204,6 +207,13 @@ CONCEPTS = (
         lambda p, s: rubinstein_bargaining(p, RUBINSTEIN_DELTAS),
         "largest indifference shortfall",
         two_players_only=True,
+    ),
+    Concept(
+        "baron-ferejohn",
+        "baron_ferejohn (3+ players)",
+        lambda p, s: baron_ferejohn(p, BARON_FEREJOHN_DISCOUNT),
+        "fixed-point residual",
+        three_or_more=True,
     ),
 )
 BY_KEY = {c.key: c for c in CONCEPTS}
@@ -379,6 +389,8 @@ def measure(concept: Concept, instance: Instance, settings: argparse.Namespace) 
     """Cold, warm and baseline times of ``concept`` on ``instance``."""
     if concept.two_players_only and instance.players != 2:
         return None
+    if concept.three_or_more and instance.players < 3:
+        return None
     record = Record(concept.key, instance.size, instance.seed)
     cold, answer = timed(
         lambda: concept.solve(instance.problem(), None), settings.repeat, settings.budget
@@ -396,6 +408,8 @@ def measure(concept: Concept, instance: Instance, settings: argparse.Namespace) 
         # proposer already has his best; a shortfall is always a violation.
         residuals = [v for key, v in evidence.items() if key.startswith("indifference")]
         record.score = float(max([0.0, *(-v for v in residuals)])) if residuals else None
+    elif concept.key == "baron-ferejohn":
+        record.score = _float(evidence.get("fixed_point_residual"))
     else:
         record.score = score(concept.key, problem, deal, ideal)
     warm, _ = timed(

@@ -29,7 +29,7 @@ def quick_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict]:
     out = tmp_path_factory.mktemp("bargaining") / "bargaining.json"
     stream = io.StringIO()
     with contextlib.redirect_stdout(stream):
-        code = bench.main(["--quick", "--sizes", "2x2", "--repeat", "1", "--out", str(out)])
+        code = bench.main(["--quick", "--sizes", "2x2", "3x2", "--repeat", "1", "--out", str(out)])
     assert code == 0
     return stream.getvalue(), json.loads(out.read_text())
 
@@ -37,9 +37,10 @@ def quick_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict]:
 def test_every_concept_is_measured_cold_and_warm(quick_run: tuple[str, dict]) -> None:
     _, payload = quick_run
     measured = {r["concept"] for r in payload["records"]}
-    assert measured == {c.key for c in bench.CONCEPTS}  # 2 players: rubinstein included
+    # 2 players: rubinstein included; 3 players: baron-ferejohn included.
+    assert measured == {c.key for c in bench.CONCEPTS}
     for record in payload["records"]:
-        assert record["size"] == "2x2"
+        assert record["size"] in {"2x2", "3x2"}
         assert len(record["cold_s"]) == 1 and len(record["warm_s"]) == 1
         assert record["cold_s"][0] > 0 and record["warm_s"][0] > 0
         assert record["score"] is not None
@@ -79,7 +80,8 @@ def test_tables_and_json_carry_the_same_facts(quick_run: tuple[str, dict]) -> No
 
 def test_a_printed_seed_rebuilds_its_problem(quick_run: tuple[str, dict]) -> None:
     _, payload = quick_run
-    (problem,) = payload["problems"]
+    problem = payload["problems"][0]
+    assert len(payload["problems"]) == 2
     assert problem["seed"] == bench.case_seed(bench.DEFAULT_BASE_SEED, 2, 2, 0)
     first = bench.flagship_problem(problem["players"], problem["issues"], problem["seed"])
     again = bench.flagship_problem(problem["players"], problem["issues"], problem["seed"])
