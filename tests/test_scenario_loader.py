@@ -685,7 +685,7 @@ def test_schema_documents_every_field() -> None:
     assert json.loads(json.dumps(schema)) == schema
     assert schema["additionalProperties"] is False
     kinds = schema["properties"]["games"]["items"]["discriminator"]["mapping"]
-    assert set(kinds) == {"strategic", "bargaining", "coalition"}
+    assert set(kinds) == {"strategic", "bargaining", "coalition", "sequential"}
 
 
 def test_complete_example_in_the_docs_is_valid() -> None:

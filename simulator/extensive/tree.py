@@ -34,7 +34,7 @@ every problem it finds at once as a :class:`TreeError`.
 from __future__ import annotations
 
 from collections.abc import Hashable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from types import MappingProxyType
 from typing import Any, Literal
@@ -638,6 +638,7 @@ class TreeBuilder:
             elif d.kind == "chance":
                 members.setdefault((None, -new_index[old] - 1), []).append(old)
         infosets: list[InfoSet] = []
+        explicit: set[int] = set()
         node_infoset: dict[int, int] = {}
         counters: dict[int | None, int] = {}
         for (player, name), olds in members.items():
@@ -674,17 +675,20 @@ class TreeBuilder:
                 index=len(infosets),
                 player=player,
                 number=counters[player],
-                label=name if isinstance(name, str) else first.label if player is None else "",
+                label=name if isinstance(name, str) else first.label,
                 actions=first.actions,
                 nodes=tuple(new_index[o] for o in olds),
                 probabilities=None if probs is None else tuple(float(p) for p in probs),
                 exact_probabilities=exact_probs,
             )
+            if isinstance(name, str):
+                explicit.add(h.index)
             infosets.append(h)
             for o in olds:
                 node_infoset[o] = h.index
         if problems:
             raise TreeError(problems)
+        infosets = _unique_names(infosets, explicit)
         nodes = []
         terminals = []
         for new, old in enumerate(order):
@@ -725,6 +729,26 @@ class TreeBuilder:
             exact_terminal_payoffs=exact,
             title=self.title,
         )
+
+
+def _unique_names(infosets: list[InfoSet], explicit: set[int]) -> list[InfoSet]:
+    """Drop node labels that would name two sets of one player alike.
+
+    A set without a name of its own takes its node's label, so that reports
+    say "at move 3" rather than "at 3"; where two of a player's sets would then
+    share a name, or a label looks like another set's number, they keep their
+    numbers, so names stay unique per player (they key the JSON). Names given
+    as ``infoset=`` (the sets in ``explicit``) are kept as they are.
+    """
+    out = []
+    for h in infosets:
+        if h.index not in explicit and h.label:
+            mine = [g for g in infosets if g.player == h.player and g.index != h.index]
+            taken = {g.label for g in mine} | {str(g.number) for g in mine}
+            if h.label in taken:
+                h = replace(h, label="")
+        out.append(h)
+    return out
 
 
 def _finite(x: Any) -> bool:

@@ -53,6 +53,7 @@ KINDS: dict[str, str] = {
     "strategic": "simulator.kinds.strategic",
     "bargaining": "simulator.kinds.bargaining",
     "coalition": "simulator.kinds.coalition",
+    "sequential": "simulator.kinds.sequential",
 }
 """Kind name (as written after ``kind:``) -> module implementing it."""
 

@@ -32,6 +32,7 @@ from simulator.bargaining.game import BargainingGame
 from simulator.coalition.game import CoalitionGame
 from simulator.errors import InputError, Problem
 from simulator.expressions import Expression, ExpressionError, parse_expression
+from simulator.extensive.tree import ExtensiveGame
 from simulator.game import StrategicGame
 from simulator.kinds import KINDS, CheckContext, did_you_mean, load_kind
 from simulator.kinds.deals import NO_DEAL, check_deal
@@ -619,12 +620,13 @@ def build_any_game(
     name_or_index: str | int,
     *,
     parameters: Mapping[str, float] | None = None,
-) -> StrategicGame | BargainingGame | CoalitionGame:
-    """Like :func:`build_game`, for a game of any kind: strategic, bargaining or coalition."""
+) -> StrategicGame | BargainingGame | CoalitionGame | ExtensiveGame:
+    """Like :func:`build_game`, for a game of any kind: strategic, bargaining, coalition or
+    sequential (an :class:`~simulator.extensive.tree.ExtensiveGame`)."""
     spec = _game_spec(scenario, name_or_index)
     values = _resolve_parameters(scenario, parameters)
     built = load_kind(spec.kind).build(spec, scenario, values)
-    assert isinstance(built, (StrategicGame, BargainingGame, CoalitionGame))
+    assert isinstance(built, (StrategicGame, BargainingGame, CoalitionGame, ExtensiveGame))
     return built
 
 

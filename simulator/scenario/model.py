@@ -372,7 +372,7 @@ class Scenario(SpecModel):
     games: tuple[GameSpec, ...] = Field(
         min_length=1,
         description="The games over these actors and issues; each has a `kind`: "
-        "`strategic`, `bargaining` or `coalition`.",
+        "`strategic`, `bargaining`, `coalition` or `sequential`.",
     )
 
     _source_file: str = PrivateAttr(default="<string>")
