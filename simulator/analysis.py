@@ -25,9 +25,16 @@ from simulator.tolerance import RTOL
 if TYPE_CHECKING:
     from simulator.bargaining.game import BargainingGame, BargainingResult
     from simulator.coalition.game import CoalitionGame, CoalitionResult
+    from simulator.extensive.results import SequentialResult
+    from simulator.extensive.tree import ExtensiveGame
+    from simulator.solvers.correlated import CorrelatedResult
+    from simulator.solvers.logit_qre import QrePath
 
 SCENARIO_SUFFIXES = (".yaml", ".yml")
 NFG_SUFFIXES = (".nfg",)
+EFG_SUFFIXES = (".efg",)
+EXTRA_CONCEPTS = ("qre", "correlated")
+"""Concepts a run can add beside Nash equilibria of strategic games (``--concept``)."""
 # Iterated elimination solves a linear program per strategy and round; above this
 # many pure profiles a run skips it rather than spend longer on it than on solving.
 DOMINANCE_MAX_PROFILES = 20_000
@@ -54,6 +61,23 @@ class GameAnalysis:
     dominance: str = "pure"
     deals: Mapping[tuple[int, ...], Mapping[str, float] | None] = field(default_factory=dict)
     units: Mapping[str, str] = field(default_factory=dict)
+    qre: QrePath | None = None
+    correlated: CorrelatedResult | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class SequentialAnalysis:
+    """One game tree, solved: verified equilibria in behaviour strategies.
+
+    ``units``: issue -> unit, for the deal terms at terminal nodes.
+    """
+
+    name: str
+    description: str
+    game: ExtensiveGame
+    result: SequentialResult
+    units: Mapping[str, str] = field(default_factory=dict)
+    kind: str = "sequential"
 
 
 @dataclass(frozen=True, eq=False)
@@ -83,7 +107,7 @@ class CoalitionAnalysis:
     kind: str = "coalition"
 
 
-AnyGameAnalysis = GameAnalysis | BargainingAnalysis | CoalitionAnalysis
+AnyGameAnalysis = GameAnalysis | SequentialAnalysis | BargainingAnalysis | CoalitionAnalysis
 """What :attr:`Analysis.games` holds: one record per game, by kind."""
 
 
@@ -109,8 +133,14 @@ def analyze_game(
     units: Mapping[str, str] | None = None,
     options: Mapping[str, Any] | None = None,
     dominance: str = "pure",
+    concepts: Sequence[str] = (),
 ) -> GameAnalysis:
     """Solve one strategic game and collect what a report shows about it.
+
+    ``concepts`` adds solution concepts beside the Nash equilibria of
+    ``method``: ``"qre"`` traces the logit quantal response equilibrium path
+    (McKelvey and Palfrey 1995) to its limit, ``"correlated"`` finds the
+    correlated equilibria maximising welfare and each player's payoff (LP).
 
     ``dominance`` chooses the iterated elimination of strictly dominated
     strategies reported beside the equilibria: ``"pure"`` (domination by pure
@@ -120,6 +150,9 @@ def analyze_game(
     """
     if dominance not in DOMINANCE_MODES:
         raise ValueError(f"analyze_game: dominance must be one of {DOMINANCE_MODES}")
+    unknown = [c for c in concepts if c not in EXTRA_CONCEPTS]
+    if unknown:
+        raise ValueError(f"analyze_game: concepts must be among {EXTRA_CONCEPTS}, got {unknown}")
     from simulator.solvers import solve
     from simulator.solvers.dominance import iterated_strict_dominance
 
@@ -133,6 +166,15 @@ def analyze_game(
         dominated = tuple(
             (e.player, e.strategy, _dominator_text(e.dominated_by)) for e in eliminated.eliminations
         )
+    qre = correlated = None
+    if "qre" in concepts:
+        from simulator.solvers.logit_qre import trace_logit_qre
+
+        qre = trace_logit_qre(game)
+    if "correlated" in concepts:
+        from simulator.solvers.correlated import correlated_equilibria
+
+        correlated = correlated_equilibria(game)
     return GameAnalysis(
         name=name or game.title or "game",
         kind=kind,
@@ -142,6 +184,40 @@ def analyze_game(
         dominated=dominated,
         dominance=dominance,
         deals=dict(deals or {}),
+        units=dict(units or {}),
+        qre=qre,
+        correlated=correlated,
+    )
+
+
+def analyze_sequential(
+    game: ExtensiveGame,
+    *,
+    method: str = "auto",
+    name: str = "",
+    description: str = "",
+    units: Mapping[str, str] | None = None,
+    options: Mapping[str, Any] | None = None,
+    file: str = "",
+) -> SequentialAnalysis:
+    """Solve one game tree (see :func:`simulator.extensive.solve.solve_sequential`).
+
+    A method that cannot apply to this tree (backward induction with an
+    information set of several nodes, say) is bad input: an
+    :class:`~simulator.errors.InputError` naming the game.
+    """
+    from simulator.extensive.solve import solve_sequential
+
+    try:
+        result = solve_sequential(game, method, **dict(options or {}))
+    except ValueError as exc:
+        where = f"game {name!r}: " if name else ""
+        raise InputError.at(file or name or "game", None, "--solver", f"{where}{exc}") from None
+    return SequentialAnalysis(
+        name=name or game.title or "game",
+        description=description,
+        game=game,
+        result=result,
         units=dict(units or {}),
     )
 
@@ -154,8 +230,9 @@ def analyze_file(
     options: Mapping[str, Any] | None = None,
     parameters: Mapping[str, float] | None = None,
     dominance: str = "pure",
+    concepts: Sequence[str] = (),
 ) -> Analysis:
-    """Read ``path`` (scenario YAML or ``.nfg``) and solve every game in it.
+    """Read ``path`` (scenario YAML, ``.nfg`` or ``.efg``) and solve every game in it.
 
     ``games`` restricts a scenario to the named games; ``parameters`` overrides
     scenario parameter values by name (recorded in ``meta``). Raises
@@ -171,21 +248,42 @@ def analyze_file(
         "dominance": dominance,
         "tolerance_rtol": RTOL,
     }
+    if suffix in NFG_SUFFIXES + EFG_SUFFIXES:
+        if games:
+            raise InputError.at(file, None, "--game", f"a {suffix} file holds a single game")
+        if parameters:
+            raise InputError.at(file, None, "--set", f"a {suffix} file has no parameters")
+    if suffix in EFG_SUFFIXES:
+        from simulator.formats.efg import read_efg
+
+        tree = read_efg(file)
+        _check_method(file, "", tree, method)
+        if concepts:
+            raise InputError.at(
+                file, None, "--concept", "qre and correlated apply to strategic games only"
+            )
+        solved = analyze_sequential(
+            tree, method=method, name=tree.title or Path(file).stem, options=options, file=file
+        )
+        return Analysis(
+            title=tree.title or Path(file).stem,
+            file=file,
+            question="",
+            games=(solved,),
+            meta=meta,
+        )
     if suffix in NFG_SUFFIXES:
         from simulator.formats.nfg import read_nfg
 
         game = read_nfg(file)
         _check_method(file, "", game, method)
-        if games:
-            raise InputError.at(file, None, "--game", "a .nfg file holds a single game")
-        if parameters:
-            raise InputError.at(file, None, "--set", "a .nfg file has no parameters")
         analysis = analyze_game(
             game,
             method=method,
             name=game.title or Path(file).stem,
             options=options,
             dominance=dominance,
+            concepts=concepts,
         )
         return Analysis(
             title=game.title or Path(file).stem,
@@ -200,8 +298,9 @@ def analyze_file(
             None,
             "",
             f"unknown file type {suffix or '(none)'!r}; expected a scenario "
-            "(.yaml, .yml) or a Gambit strategic-form file (.nfg)",
+            "(.yaml, .yml) or a Gambit file (.nfg strategic form, .efg extensive form)",
         )
+    from simulator.extensive.tree import ExtensiveGame as ExtensiveGameType
     from simulator.scenario import build_any_game, describe_outcomes, load_scenario
 
     scenario = load_scenario(file)
@@ -224,6 +323,20 @@ def analyze_file(
     results: list[AnyGameAnalysis] = []
     for spec in selected:
         built = build_any_game(scenario, spec.name, parameters=parameters)
+        if isinstance(built, ExtensiveGameType):
+            _check_method(file, spec.name, built, method)
+            results.append(
+                analyze_sequential(
+                    built,
+                    method=method,
+                    name=spec.name,
+                    description=spec.description or "",
+                    units=units,
+                    options=options,
+                    file=file,
+                )
+            )
+            continue
         if not isinstance(built, StrategicGame):
             results.append(analyze_other(built, spec.name, spec.description or "", units))
             continue
@@ -241,6 +354,7 @@ def analyze_file(
                 units=units,
                 options=options,
                 dominance=dominance,
+                concepts=concepts,
             )
         )
     return Analysis(
@@ -284,13 +398,33 @@ def _dominator_text(by: str | Mapping[str, float]) -> str:
     return "mixing " + ", ".join(f"{label} {p:.4g}" for label, p in by.items())
 
 
-def _check_method(file: str, name: str, game: StrategicGame, method: str) -> None:
-    """Refuse a two-player method for a game with more players, as bad input."""
+def _check_method(file: str, name: str, game: StrategicGame | ExtensiveGame, method: str) -> None:
+    """Refuse a method that cannot apply to ``game``, as bad input.
+
+    Two-player methods need two players; tree methods need a tree. For a tree,
+    strategic methods apply to its reduced strategic form.
+    """
+    from simulator.extensive.solve import TREE_METHODS
     from simulator.solvers import SOLVERS
 
+    where = f"game {name!r} " if name else "the game "
+    if method in TREE_METHODS and isinstance(game, StrategicGame):
+        raise InputError.at(
+            file,
+            None,
+            "--solver",
+            f"{method} solves game trees, but {where}is a strategic game; "
+            "see `negsim solvers` for the strategic methods",
+        )
+    if method == "sequence-form" and game.n_players != 2:
+        raise InputError.at(
+            file,
+            None,
+            "--solver",
+            f"sequence-form is for two-player trees, but {where}has {game.n_players} players",
+        )
     spec = SOLVERS.get(method)
     if spec is not None and spec.players == "2" and game.n_players != 2:
-        where = f"game {name!r} " if name else "the game "
         raise InputError.at(
             file,
             None,

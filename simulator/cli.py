@@ -52,9 +52,10 @@ def _reports_errors(command: F) -> F:
 
 
 def _solver_names() -> list[str]:
+    from simulator.extensive.solve import TREE_METHODS
     from simulator.solvers import SOLVERS
 
-    return ["auto", *SOLVERS]
+    return ["auto", *SOLVERS, *TREE_METHODS]
 
 
 _out_option = click.option(
@@ -83,8 +84,18 @@ def cli() -> None:
     default="auto",
     show_default=True,
     type=click.Choice(_solver_names()),
-    help="Method for every game. auto: vertex enumeration for 2 players, pure equilibria "
-    "for more. See `negsim solvers`.",
+    help="Method for every game. auto: vertex enumeration for 2 players, support "
+    "enumeration for more; for trees, backward induction (perfect information), else the "
+    "sequence form (2 players), else the reduced strategic form. See `negsim solvers`.",
+)
+@click.option(
+    "--concept",
+    "concepts",
+    multiple=True,
+    type=click.Choice(["qre", "correlated"]),
+    help="Also report this concept for strategic games (repeatable): qre = the logit "
+    "quantal response path to its limit, correlated = correlated equilibria maximising "
+    "welfare and each player's payoff.",
 )
 @click.option("--game", "games", multiple=True, help="Only this game of a scenario (repeatable).")
 @click.option(
@@ -114,13 +125,14 @@ def run(
     files: tuple[str, ...],
     as_json: bool,
     solver: str,
+    concepts: tuple[str, ...],
     games: tuple[str, ...],
     settings: tuple[str, ...],
     dominance: str,
     timeout: float | None,
     out: str | None,
 ) -> None:
-    """Solve every game in scenario (.yaml) or Gambit (.nfg) FILES.
+    """Solve every game in scenario (.yaml) or Gambit (.nfg, .efg) FILES.
 
     Every equilibrium printed has been verified: no player gains more than the
     stated tolerance by deviating.
@@ -144,6 +156,7 @@ def run(
             options=options,
             parameters=parameters,
             dominance=dominance,
+            concepts=concepts,
         )
         for f in files
     ]
@@ -269,24 +282,31 @@ def _scenario_dir() -> Path | None:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["nfg"]),
+    type=click.Choice(["nfg", "efg"]),
     default="nfg",
     show_default=True,
-    help="Output format.",
+    help="Output format: nfg (strategic form; a tree is written as its reduced strategic "
+    "form) or efg (game trees only).",
 )
 @click.option("--game", default=None, help="Which game of a scenario (default: the first).")
 @_out_option
 @_reports_errors
 def export(file: str, fmt: str, game: str | None, out: str | None) -> None:
-    """Write a game of FILE in another format (Gambit .nfg)."""
+    """Write a game of FILE in another format (Gambit .nfg or .efg)."""
+    from simulator.extensive.tree import ExtensiveGame
+    from simulator.formats.efg import read_efg, write_efg
     from simulator.formats.nfg import read_nfg, write_nfg
 
     if not Path(file).is_file():
         raise InputError.at(file, None, "", "no such file")
-    if Path(file).suffix.lower() == ".nfg":
-        strategic = read_nfg(file)
+    suffix = Path(file).suffix.lower()
+    built: Any
+    if suffix == ".nfg":
+        built = read_nfg(file)
+    elif suffix == ".efg":
+        built = read_efg(file)
     else:
-        from simulator.scenario import build_game, load_scenario
+        from simulator.scenario import build_any_game, load_scenario
 
         scenario = load_scenario(file)
         names = [g.name for g in scenario.games]
@@ -295,8 +315,31 @@ def export(file: str, fmt: str, game: str | None, out: str | None) -> None:
             raise InputError.at(
                 file, None, "--game", f"no game named {name!r}; the file has {', '.join(names)}"
             )
-        strategic = build_game(scenario, name)
-    _emit(write_nfg(strategic), out)
+        kind = next(g.kind for g in scenario.games if g.name == name)
+        if kind not in ("strategic", "sequential"):
+            raise InputError.at(
+                file,
+                None,
+                "--game",
+                f"game {name!r} is not a strategic game or a tree but a {kind} game; "
+                "only strategic and sequential games export",
+            )
+        built = build_any_game(scenario, name)
+    if fmt == "efg":
+        if not isinstance(built, ExtensiveGame):
+            raise InputError.at(
+                file, None, "--format", "efg is for game trees; this game is in strategic form"
+            )
+        _emit(write_efg(built), out)
+        return
+    if isinstance(built, ExtensiveGame):
+        from simulator.extensive.reduced_form import reduced_strategic_form
+
+        try:
+            built = reduced_strategic_form(built).strategic
+        except ValueError as exc:
+            raise InputError.at(file, None, "--format", str(exc)) from None
+    _emit(write_nfg(built), out)
 
 
 class _ProgressBar:
@@ -609,7 +652,7 @@ def montecarlo(
     print_montecarlo(result)
 
 
-PLOT_KINDS = ("surface", "frontier", "heatmap", "sweep")
+PLOT_KINDS = ("surface", "frontier", "heatmap", "qre", "sweep")
 
 
 @cli.command()
@@ -680,12 +723,15 @@ def plot(
     workers: int | None,
     quiet: bool,
 ) -> None:
-    """Draw a figure of a game in scenario FILE: KIND is surface, frontier, heatmap or sweep.
+    """Draw a figure of a game in scenario FILE: KIND is surface, frontier, heatmap, qre or sweep.
+
+    heatmap and qre also take a Gambit .nfg FILE.
 
     \b
     surface   one player's payoff over two issues of a bargaining game
     frontier  the Pareto frontier of a bargaining game, with its solutions
     heatmap   a strategic game's payoff table with its equilibria
+    qre       a strategic game's logit QRE path: probabilities against lambda
     sweep     deal terms or payoffs against a parameter, thresholds marked
     """
     from simulator.plotting import FORMATS
@@ -721,19 +767,37 @@ def _game_figure(
     from simulator.game import StrategicGame
     from simulator.scenario import build_any_game, load_scenario
 
-    scenario = load_scenario(file)
-    wanted = "strategic" if kind == "heatmap" else "bargaining"
-    name = game or next((g.name for g in scenario.games if g.kind == wanted), None)
-    if name is None:
-        raise InputError.at(file, None, "games", f"no {wanted} game to draw a {kind} of")
-    built = build_any_game(scenario, name, parameters=_parse_settings(settings))
-    units = {issue: spec.unit for issue, spec in scenario.issues.items()}
+    wanted = "strategic" if kind in ("heatmap", "qre") else "bargaining"
+    built: Any
+    if Path(file).suffix.lower() == ".nfg":
+        from simulator.formats.nfg import read_nfg
+
+        if kind not in ("heatmap", "qre"):
+            raise InputError.at(file, None, "KIND", f"a .nfg file has no bargaining game to {kind}")
+        built = read_nfg(file)
+        name = built.title or Path(file).stem
+        units: dict[str, str] = {}
+    else:
+        scenario = load_scenario(file)
+        name = game or next((g.name for g in scenario.games if g.kind == wanted), None)
+        if name is None:
+            raise InputError.at(file, None, "games", f"no {wanted} game to draw a {kind} of")
+        built = build_any_game(scenario, name, parameters=_parse_settings(settings))
+        units = {issue: spec.unit for issue, spec in scenario.issues.items()}
     if kind == "heatmap":
         if not isinstance(built, StrategicGame):
             raise InputError.at(file, None, "--game", f"{name!r} is not a strategic game")
         from simulator.solvers import solve
 
         return plotting.payoff_heatmap(built, result=solve(built, "auto"), player=player)
+    if kind == "qre":
+        if not isinstance(built, StrategicGame):
+            raise InputError.at(file, None, "--game", f"{name!r} is not a strategic game")
+        from simulator.solvers.logit_qre import trace_logit_qre
+
+        path = trace_logit_qre(built)
+        title = f"{name}: logit QRE path" + ("" if path.converged else " (no equilibrium reached)")
+        return plotting.qre_plot(path.lambdas, path.profiles, built, x_scale="symlog", title=title)
     if not isinstance(built, BargainingGame):
         raise InputError.at(file, None, "--game", f"{name!r} is not a bargaining game")
     result = solve_bargaining(built)
@@ -826,11 +890,16 @@ def _sweep_figure(
 @cli.command()
 def solvers() -> None:
     """List the solvers `negsim run --solver` accepts."""
+    from simulator.extensive.solve import TREE_METHODS
     from simulator.solvers import SOLVERS
 
-    width = max(len(n) for n in SOLVERS)
+    width = max(len(n) for n in [*SOLVERS, *TREE_METHODS])
+    click.echo("Strategic games (and game trees, through their reduced strategic form):")
     for spec in SOLVERS.values():
-        click.echo(f"{spec.name:<{width}}  {spec.summary}")
+        click.echo(f"  {spec.name:<{width}}  {spec.summary}")
+    click.echo("Game trees:")
+    for name, summary in TREE_METHODS.items():
+        click.echo(f"  {name:<{width}}  {summary}")
 
 
 @cli.command()

@@ -8,8 +8,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from simulator.analysis import BargainingAnalysis, CoalitionAnalysis, analyze_file
+from simulator.analysis import (
+    BargainingAnalysis,
+    CoalitionAnalysis,
+    SequentialAnalysis,
+    analyze_file,
+)
 from simulator.equilibrium import regrets
+from simulator.extensive.behavior import behavior_regrets, subgame_regrets
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 ALL = sorted(SCENARIOS.glob("*.yaml"))
@@ -28,6 +34,14 @@ def test_every_scenario_solves_with_verified_equilibria(path: Path) -> None:
         if isinstance(any_ga, CoalitionAnalysis):
             assert all(sol.passed for sol in any_ga.result.solutions)
             assert not any_ga.result.failed
+            continue
+        if isinstance(any_ga, SequentialAnalysis):
+            tree = any_ga.game
+            for beq in any_ga.result.equilibria:
+                assert np.all(behavior_regrets(tree, beq.behavior) <= tree.tolerance.payoff)
+                if beq.concept == "subgame_perfect":
+                    assert np.all(subgame_regrets(tree, beq.behavior) <= tree.tolerance.payoff)
+            assert any_ga.result.equilibria
             continue
         ga = any_ga
         for eq in ga.result.equilibria:

@@ -47,9 +47,13 @@ class BehaviorEquilibrium:
     def max_regret(self) -> float:
         return max(self.regret) if self.regret else 0.0
 
-    @property
-    def is_pure(self) -> bool:
-        return all(int(np.count_nonzero(p)) == 1 for p in self.behavior)
+    def is_pure_in(self, game: ExtensiveGame) -> bool:
+        """Whether every player picks one action at each of its sets (chance may mix)."""
+        return all(
+            int(np.count_nonzero(self.behavior[h.index])) == 1
+            for h in game.infosets
+            if h.player is not None
+        )
 
     def key(self, digits: int = 7) -> tuple[float, ...]:
         """A hashable key, equal for profiles equal to ``digits`` decimals."""

@@ -39,7 +39,7 @@ from simulator.analysis import Analysis, AnyGameAnalysis, GameAnalysis
 from simulator.equilibrium import Equilibrium
 
 if TYPE_CHECKING:
-    from simulator.analysis import BargainingAnalysis, CoalitionAnalysis
+    from simulator.analysis import BargainingAnalysis, CoalitionAnalysis, SequentialAnalysis
 
 
 def analysis_to_json(analysis: Analysis) -> dict[str, Any]:
@@ -55,10 +55,12 @@ def analysis_to_json(analysis: Analysis) -> dict[str, Any]:
 
 
 def _any_game(ga: AnyGameAnalysis) -> dict[str, Any]:
-    from simulator.analysis import BargainingAnalysis
+    from simulator.analysis import BargainingAnalysis, SequentialAnalysis
 
     if isinstance(ga, GameAnalysis):
         return _game(ga)
+    if isinstance(ga, SequentialAnalysis):
+        return _sequential(ga)
     if isinstance(ga, BargainingAnalysis):
         return _bargaining(ga)
     return _coalition(ga)
@@ -229,7 +231,114 @@ def _game(ga: GameAnalysis) -> dict[str, Any]:
         "dominated": [
             {"player": p, "strategy": s, "dominated_by": by} for p, s, by in ga.dominated
         ],
-        "solutions": [_solution(ga, eq) for eq in result.equilibria],
+        "solutions": [
+            *(_solution(ga, eq) for eq in result.equilibria),
+            *([_qre(ga)] if ga.qre is not None else []),
+            *_correlated(ga),
+        ],
+    }
+
+
+def _correlated(ga: GameAnalysis) -> list[dict[str, Any]]:
+    if ga.correlated is None:
+        return []
+    from simulator.report.correlated_table import correlated_json
+
+    return correlated_json(ga.correlated)
+
+
+def _qre(ga: GameAnalysis) -> dict[str, Any]:
+    """The logit QRE entry: the path's lambda values and profiles, and its limit."""
+    path, game = ga.qre, ga.game
+    assert path is not None
+    out: dict[str, Any] = {
+        "concept": "qre",
+        "method": "logit",
+        "converged": path.converged,
+        "reason": path.reason,
+        "lambda": float(path.last_lambda),
+        "lambdas": [float(x) for x in path.lambdas],
+        "path": {
+            player: {
+                s: [float(p) for p in column] for s, column in zip(labels, probs.T, strict=True)
+            }
+            for player, labels, probs in zip(
+                game.players, game.strategies, path.profiles, strict=True
+            )
+        },
+    }
+    if path.end is not None:
+        eq = path.end
+        out["profile"] = {
+            player: {s: float(p) for s, p in zip(labels, probs, strict=True)}
+            for player, labels, probs in zip(
+                game.players, game.strategies, eq.strategies, strict=True
+            )
+        }
+        out["payoffs"] = _by_player(game.players, eq.payoffs)
+        out["regret"] = _by_player(game.players, eq.regret)
+    return out
+
+
+def _sequential(sa: SequentialAnalysis) -> dict[str, Any]:
+    """A game tree: its information sets and verified behaviour-strategy equilibria.
+
+    ``complete`` keeps the contract's meaning (every Nash equilibrium listed), so
+    it is false for trees; ``scope`` says what the list does hold (for example
+    every pure subgame-perfect equilibrium).
+    """
+    from simulator.report.sequential_table import path_deal
+
+    game, result = sa.game, sa.result
+    solutions = []
+    for eq in result.equilibria:
+        entry: dict[str, Any] = {
+            "concept": eq.concept,
+            "method": result.method,
+            "pure": eq.is_pure_in(game),
+            "behavior": game.behavior_by_player(eq.behavior),
+            "path": [
+                {
+                    "player": m.mover,
+                    "infoset": game.infosets[m.infoset].name,
+                    "action": m.action,
+                    "probability": m.probability,
+                }
+                for m in eq.path
+            ],
+            "payoffs": _by_player(game.players, eq.payoffs),
+            "regret": _by_player(game.players, eq.regret),
+        }
+        if eq.exact is not None:
+            entry["exact_behavior"] = {
+                game.players[h.player]: {} for h in game.infosets if h.player is not None
+            }
+            for h in game.infosets:
+                if h.player is not None:
+                    entry["exact_behavior"][game.players[h.player]][h.name] = {
+                        a: str(p) for a, p in zip(h.actions, eq.exact[h.index], strict=True)
+                    }
+        deal = path_deal(game, eq)
+        if deal is not None:
+            entry["deal"] = {k: float(v) for k, v in deal.items()}
+        solutions.append(entry)
+    return {
+        "name": sa.name,
+        "kind": "sequential",
+        "players": list(game.players),
+        "strategies": {},
+        "information_sets": {
+            player: {h.name: list(h.actions) for h in game.player_infosets(i)}
+            for i, player in enumerate(game.players)
+        },
+        "complete": False,
+        "method": result.method,
+        "scope": result.scope,
+        "scope_complete": result.complete,
+        "tolerance": result.tolerance,
+        "rejected": result.rejected,
+        "notes": list(result.notes),
+        "solutions": solutions,
     }
 
 

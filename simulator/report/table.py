@@ -11,12 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from fractions import Fraction
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from simulator.analysis import Analysis, GameAnalysis
 from simulator.deviations import best_deviations
 from simulator.equilibrium import Equilibrium
 from simulator.results import PURE_SCOPE
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 
 def fmt_number(value: float) -> str:
@@ -80,7 +83,7 @@ def deal_line(deal: Mapping[str, float] | None, units: Mapping[str, str]) -> str
     )
 
 
-def _hanging(text: str, indent: int, width: int) -> str:
+def hanging(text: str, indent: int, width: int) -> str:
     """``text`` wrapped to ``width`` and indented, without trailing spaces."""
     import textwrap
 
@@ -106,10 +109,13 @@ def print_analysis(analysis: Analysis, file: TextIO | None = None) -> None:
     for any_ga in analysis.games:
         console.print()
         if not isinstance(any_ga, GameAnalysis):
-            from simulator.analysis import BargainingAnalysis
+            from simulator.analysis import BargainingAnalysis, SequentialAnalysis
             from simulator.report.bargaining_table import print_bargaining, print_coalition
+            from simulator.report.sequential_table import print_sequential
 
-            if isinstance(any_ga, BargainingAnalysis):
+            if isinstance(any_ga, SequentialAnalysis):
+                print_sequential(any_ga, console)
+            elif isinstance(any_ga, BargainingAnalysis):
                 print_bargaining(any_ga, console)
             else:
                 print_coalition(any_ga, console)
@@ -153,11 +159,11 @@ def print_analysis(analysis: Analysis, file: TextIO | None = None) -> None:
         if n:
             console.print(table)
             for k, eq in enumerate(result.equilibria, 1):
-                console.print(_hanging(f"{k}. Why: {why_line(ga, eq)}.", 2, console.width))
+                console.print(hanging(f"{k}. Why: {why_line(ga, eq)}.", 2, console.width))
                 if eq.is_pure and ga.deals:
                     key = tuple(int(s.argmax()) for s in eq.strategies)
                     deal = deal_line(ga.deals.get(key), ga.units)
-                    console.print(_hanging(f"Deal: {deal}", 5, console.width))
+                    console.print(hanging(f"Deal: {deal}", 5, console.width))
         if result.lists_all_equilibria:
             completeness = f"complete: the list has {result.scope}"
         elif result.complete:
@@ -179,3 +185,43 @@ def print_analysis(analysis: Analysis, file: TextIO | None = None) -> None:
             how = "pure strategies" if ga.dominance == "pure" else "pure or mixed strategies"
             removed = "; ".join(f"{p} {s} (by {by})" for p, s, by in ga.dominated) or "none"
             console.print(f"Strictly dominated by {how}, iterated: {removed}.")
+        if ga.qre is not None:
+            print_qre(ga, console)
+        if ga.correlated is not None:
+            from simulator.report.correlated_table import print_correlated
+
+            print_correlated(ga.correlated, console)
+
+
+def print_qre(ga: GameAnalysis, console: Console) -> None:
+    """The logit QRE path in one paragraph: where it ends and how far it was traced."""
+    path = ga.qre
+    assert path is not None
+    game = ga.game
+    if path.end is None:
+        console.print(
+            hanging(
+                f"Logit QRE: the principal branch was traced to lambda = "
+                f"{fmt_number(path.last_lambda)} in {path.steps} steps without reaching a "
+                f"Nash equilibrium ({path.reason}).",
+                0,
+                console.width,
+            )
+        )
+        return
+    plays = "; ".join(
+        f"{player} {strategy_cell(labels, probs.tolist(), None)}"
+        for player, labels, probs in zip(
+            game.players, game.strategies, path.end.strategies, strict=True
+        )
+    )
+    console.print(
+        hanging(
+            f"Logit QRE: the principal branch from lambda = 0 (uniform play) leads to the "
+            f"Nash equilibrium {plays} (traced to lambda = {fmt_number(path.last_lambda)} "
+            f"in {path.steps} steps, then refined by Newton's method; "
+            f"`negsim plot FILE qre` draws the path).",
+            0,
+            console.width,
+        )
+    )

@@ -9,12 +9,16 @@ the solver it uses (nashpy alone takes most of a second to import).
 from __future__ import annotations
 
 import importlib
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from simulator.game import StrategicGame
 from simulator.results import SolverResult
+
+AUTO_SUPPORT_MAX_PROFILES = 1_000
+"""Largest n-player game (pure profiles) that ``auto`` searches for mixed equilibria."""
 
 
 @dataclass(frozen=True)
@@ -59,6 +63,20 @@ SOLVERS: dict[str, SolverSpec] = {
             "2",
         ),
         SolverSpec(
+            "support-enumeration-n",
+            "simulator.solvers.nplayer_support:nplayer_support",
+            "equilibria of n-player games by support enumeration with Newton's method "
+            "(Porter, Nudelman and Shoham 2008); every pure one, mixed ones as found",
+            "n",
+        ),
+        SolverSpec(
+            "logit",
+            "simulator.solvers.logit_qre:logit",
+            "one equilibrium: the limit of the logit QRE path (McKelvey and Palfrey 1995; "
+            "Turocy 2005), any number of players",
+            "n",
+        ),
+        SolverSpec(
             "nashpy-support",
             "simulator.solvers.nashpy_backend:nashpy_support",
             "nashpy's support enumeration, under a time limit (2 players)",
@@ -89,15 +107,22 @@ def get_solver(name: str) -> SolverSpec:
 
 
 def solve(game: StrategicGame, method: str = "auto", **options: Any) -> SolverResult:
-    """Solve ``game`` with the named method; ``"auto"`` picks the complete default.
+    """Solve ``game`` with the named method; ``"auto"`` picks the default.
 
     The default for two players is vertex enumeration (all extreme equilibria,
-    complete on degenerate games too); for three or more players it is pure
-    equilibrium enumeration (mixed equilibria of n-player games come with the
-    methods of a later release).
+    complete on degenerate games too). For three or more players it is support
+    enumeration with Newton's method, which lists every pure equilibrium and
+    the mixed ones it finds within its time limit; above
+    :data:`AUTO_SUPPORT_MAX_PROFILES` pure profiles, where that search would
+    mostly time out, it is pure equilibrium enumeration.
     """
     if method == "auto":
-        method = "vertex-enumeration" if game.n_players == 2 else "pure"
+        if game.n_players == 2:
+            method = "vertex-enumeration"
+        elif math.prod(game.shape) <= AUTO_SUPPORT_MAX_PROFILES:
+            method = "support-enumeration-n"
+        else:
+            method = "pure"
     spec = get_solver(method)
     if spec.players == "2" and game.n_players != 2:
         raise ValueError(
