@@ -17,7 +17,8 @@ Bargaining games (solved by :func:`simulator.bargaining.game.solve_bargaining`):
     or its answer was rejected by the checks; deal terms ``None`` without an
     agreement).
 
-Strategic games (solved by :func:`simulator.solvers.solve` with ``"auto"``):
+Strategic games (solved by :func:`simulator.solvers.solve`: vertex enumeration for
+two players, pure equilibria for more, methods without a time limit):
     ``equilibria`` and ``pure_equilibria`` (counts), ``equilibrium_set`` (every
     equilibrium as ``player:strategy`` items, a probability after the label when
     it is below 1, items in player and strategy order, equilibria sorted and
@@ -25,6 +26,12 @@ Strategic games (solved by :func:`simulator.solvers.solve` with ``"auto"``):
     one with the largest payoff sum, ties to the first found) ``payoff.<player>``
     and ``deal.<issue>`` (every issue; ``None`` unless it is pure and its
     outcome is a deal).
+
+Game trees (solved by :func:`simulator.extensive.solve.solve_sequential` with ``"auto"``):
+    ``equilibria`` (count), ``path`` (the selected equilibrium's path of play in
+    words: the only one, else the one with the largest payoff sum),
+    ``payoff.<player>`` and ``deal.<issue>`` (every issue; ``None`` unless play
+    ends in one deal).
 
 Coalition games (solved by :func:`simulator.coalition.game.solve_coalition`):
     ``core_empty`` and ``c.payoff.<player>`` per concept (``None`` where there
@@ -39,7 +46,8 @@ Coalition games (solved by :func:`simulator.coalition.game.solve_coalition`):
     rows ``j`` of the linear constraints that bind, as ``constraint<j>``; a
     term is at a bound when within the problem's ``deal_tolerance`` (the
     optimizers' accuracy) of it. Strategic: the equilibrium set
-    with probabilities dropped (the supports). Coalition: ``core=empty`` or
+    with probabilities dropped (the supports). Trees: the moves on each
+    equilibrium's path, without probabilities. Coalition: ``core=empty`` or
     ``core=nonempty`` and the coalitions whose excess is largest (tight) at the
     core point.
 
@@ -78,6 +86,7 @@ from simulator.bargaining.game import (
 )
 from simulator.coalition.game import COALITION_CONCEPTS, CoalitionGame, solve_coalition
 from simulator.errors import InputError
+from simulator.extensive.tree import ExtensiveGame
 from simulator.game import StrategicGame
 from simulator.scenario import Scenario, build_any_game, describe_outcomes, load_scenario_text
 
@@ -150,6 +159,20 @@ def _layout(scenario: Scenario, game_name: str | int, concepts: Sequence[str] | 
             )
         issues = tuple(scenario.issues)
         columns += ["equilibria", "pure_equilibria", "equilibrium_set"]
+        columns += [f"payoff.{p}" for p in players]
+        columns += [f"deal.{i}" for i in issues]
+    elif isinstance(built, ExtensiveGame):
+        kind = "sequential"
+        if concepts:
+            raise InputError.at(
+                scenario.source_file,
+                None,
+                f"games.{name}",
+                f"game {name!r} is a game tree; solution concepts apply to bargaining and "
+                "coalition games (trees are solved for subgame-perfect or Nash equilibria)",
+            )
+        issues = tuple(scenario.issues)
+        columns += ["equilibria", "path"]
         columns += [f"payoff.{p}" for p in players]
         columns += [f"deal.{i}" for i in issues]
     else:
@@ -237,6 +260,8 @@ def _record(
             _bargaining(record, layout, built, start)
         elif isinstance(built, StrategicGame):
             _strategic(record, layout, built, scenario, parameters)
+        elif isinstance(built, ExtensiveGame):
+            _sequential(record, layout, built)
         else:
             _coalition(record, layout, built)
     except _POINT_ERRORS as exc:
@@ -332,7 +357,10 @@ def _strategic(
 ) -> None:
     from simulator.solvers import solve
 
-    result = solve(game, "auto")
+    # A method without a time limit, so that a point's record does not depend on
+    # how busy the machine was: all extreme equilibria for two players, all pure
+    # ones for more (`negsim run` also searches n-player games for mixed ones).
+    result = solve(game, "vertex-enumeration" if game.n_players == 2 else "pure")
     equilibria = result.equilibria
     record["equilibria"] = len(equilibria)
     record["pure_equilibria"] = sum(1 for eq in equilibria if eq.is_pure)
@@ -362,6 +390,30 @@ def _strategic(
         if deal is not None:
             for name in layout.issues:
                 record[f"deal.{name}"] = float(deal[name])
+
+
+def _sequential(record: Record, layout: _Layout, game: ExtensiveGame) -> None:
+    from simulator.extensive.solve import solve_sequential
+    from simulator.report.sequential_table import path_deal, path_text
+
+    equilibria = solve_sequential(game, "auto").equilibria
+    record["equilibria"] = len(equilibria)
+    # The moves made, without their probabilities: these change only where play does.
+    supports = {";".join(f"{m.mover}:{m.action}" for m in eq.path) for eq in equilibria}
+    record["signature"] = " | ".join(sorted(supports)) or "none"
+    if not equilibria:
+        return
+    totals = [sum(eq.payoffs) for eq in equilibria]
+    best = max(totals)
+    tie = game.n_players * game.tolerance.payoff
+    chosen = next(eq for eq, t in zip(equilibria, totals, strict=True) if t >= best - tie)
+    record["path"] = path_text(game, chosen.path)
+    for p, payoff in zip(game.players, chosen.payoffs, strict=True):
+        record[f"payoff.{p}"] = float(payoff)
+    deal = path_deal(game, chosen)
+    if deal is not None:
+        for name in layout.issues:
+            record[f"deal.{name}"] = float(deal[name])
 
 
 def _tie(game: StrategicGame) -> float:

