@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -212,7 +212,8 @@ def analyze_sequential(
         result = solve_sequential(game, method, **dict(options or {}))
     except ValueError as exc:
         where = f"game {name!r}: " if name else ""
-        raise InputError.at(file or name or "game", None, "--solver", f"{where}{exc}") from None
+        field = "--solver" if method != "auto" else "game"
+        raise InputError.at(file or name or "game", None, field, f"{where}{exc}") from None
     return SequentialAnalysis(
         name=name or game.title or "game",
         description=description,
@@ -254,9 +255,10 @@ def analyze_file(
         if parameters:
             raise InputError.at(file, None, "--set", f"a {suffix} file has no parameters")
     if suffix in EFG_SUFFIXES:
-        from simulator.formats.efg import read_efg
+        from simulator.formats.efg import read_efg_document
 
-        tree = read_efg(file)
+        document = read_efg_document(file)
+        tree = document.game
         _check_method(file, "", tree, method)
         if concepts:
             raise InputError.at(
@@ -265,6 +267,10 @@ def analyze_file(
         solved = analyze_sequential(
             tree, method=method, name=tree.title or Path(file).stem, options=options, file=file
         )
+        if document.notes:
+            # What the reader changed (relabelled duplicates, say) belongs in the report.
+            result = replace(solved.result, notes=(*document.notes, *solved.result.notes))
+            solved = replace(solved, result=result)
         return Analysis(
             title=tree.title or Path(file).stem,
             file=file,
@@ -273,9 +279,10 @@ def analyze_file(
             meta=meta,
         )
     if suffix in NFG_SUFFIXES:
-        from simulator.formats.nfg import read_nfg
+        from simulator.formats.nfg import read_nfg_document
 
-        game = read_nfg(file)
+        nfg = read_nfg_document(file)
+        game = nfg.game
         _check_method(file, "", game, method)
         analysis = analyze_game(
             game,
@@ -285,6 +292,9 @@ def analyze_file(
             dominance=dominance,
             concepts=concepts,
         )
+        if nfg.notes:
+            notes = (*nfg.notes, *analysis.result.notes)
+            analysis = replace(analysis, result=replace(analysis.result, notes=notes))
         return Analysis(
             title=game.title or Path(file).stem,
             file=file,
@@ -430,7 +440,7 @@ def _check_method(file: str, name: str, game: StrategicGame | ExtensiveGame, met
             None,
             "--solver",
             f"{method} is for two-player games, but {where}has {game.n_players} players; "
-            "use --solver pure or auto",
+            "use --solver auto, support-enumeration-n, logit or pure",
         )
 
 

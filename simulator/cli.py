@@ -85,8 +85,9 @@ def cli() -> None:
     show_default=True,
     type=click.Choice(_solver_names()),
     help="Method for every game. auto: vertex enumeration for 2 players, support "
-    "enumeration for more; for trees, backward induction (perfect information), else the "
-    "sequence form (2 players), else the reduced strategic form. See `negsim solvers`.",
+    "enumeration for more; for trees, backward induction (perfect information), else "
+    "subgame by subgame (proper subgames), else the sequence form (2 players), else the "
+    "reduced strategic form. See `negsim solvers`.",
 )
 @click.option(
     "--concept",
@@ -797,7 +798,10 @@ def _game_figure(
 
         path = trace_logit_qre(built)
         title = f"{name}: logit QRE path" + ("" if path.converged else " (no equilibrium reached)")
-        return plotting.qre_plot(path.lambdas, path.profiles, built, x_scale="symlog", title=title)
+        limit = None if path.end is None else path.end.strategies
+        return plotting.qre_plot(
+            path.lambdas, path.profiles, built, x_scale="symlog", title=title, limit=limit
+        )
     if not isinstance(built, BargainingGame):
         raise InputError.at(file, None, "--game", f"{name!r} is not a bargaining game")
     result = solve_bargaining(built)

@@ -46,8 +46,9 @@ Coalition games (solved by :func:`simulator.coalition.game.solve_coalition`):
     rows ``j`` of the linear constraints that bind, as ``constraint<j>``; a
     term is at a bound when within the problem's ``deal_tolerance`` (the
     optimizers' accuracy) of it. Strategic: the equilibrium set
-    with probabilities dropped (the supports). Trees: the moves on each
-    equilibrium's path, without probabilities. Coalition: ``core=empty`` or
+    with probabilities dropped (the supports). Trees: the actions each player
+    uses at each information set (``player@set:action``), on and off the path,
+    for every equilibrium. Coalition: ``core=empty`` or
     ``core=nonempty`` and the coalitions whose excess is largest (tight) at the
     core point.
 
@@ -398,8 +399,19 @@ def _sequential(record: Record, layout: _Layout, game: ExtensiveGame) -> None:
 
     equilibria = solve_sequential(game, "auto").equilibria
     record["equilibria"] = len(equilibria)
-    # The moves made, without their probabilities: these change only where play does.
-    supports = {";".join(f"{m.mover}:{m.action}" for m in eq.path) for eq in equilibria}
+    # The actions each player uses at each of its sets, on and off the path, without
+    # probabilities: they change only where someone's choice does (a chance move
+    # reaching probability 0 hides a branch from the path but changes no choice).
+    tol = game.tolerance.probability
+    supports = {
+        ";".join(
+            f"{game.players[h.player]}@{h.name}:"
+            + "+".join(a for a, p in zip(h.actions, eq.behavior[h.index], strict=True) if p > tol)
+            for h in game.infosets
+            if h.player is not None
+        )
+        for eq in equilibria
+    }
     record["signature"] = " | ".join(sorted(supports)) or "none"
     if not equilibria:
         return

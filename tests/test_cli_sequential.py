@@ -167,10 +167,14 @@ def test_qre_plot_draws_the_traced_path(tmp_path: Path) -> None:
 
     game = build_game(load_scenario(TEXTBOOK), "volunteers_dilemma")
     path = trace_logit_qre(game)
-    figure = plotting.qre_plot(path.lambdas, path.profiles, game)
+    assert path.converged and path.end is not None
+    figure = plotting.qre_plot(path.lambdas, path.profiles, game, limit=path.end.strategies)
     assert np.allclose(figure.lambdas, path.lambdas)
-    assert path.converged
-    # The volunteer's dilemma's symmetric mixed equilibrium is where the branch ends.
+    # The volunteer's dilemma's symmetric mixed equilibrium is where the branch ends,
+    # and it is marked: P(stay out) = 1/sqrt(2) for each of the three players.
+    assert figure.limit is not None
+    for end in figure.limit:
+        assert end[0] == pytest.approx(1 - 2**-0.5) or end[1] == pytest.approx(2**-0.5)
     ends = [p[-1] for p in figure.probabilities]
     assert all(np.allclose(e, ends[0]) for e in ends)
 

@@ -166,7 +166,8 @@ def test_strategic_record_mixed_equilibrium_and_signature(us_ukraine) -> None:
 def test_four_party_selects_the_largest_payoff_sum(four_party) -> None:
     record = point_record(four_party, "four_party", {})
     game = build_any_game(four_party, "four_party")
-    result = solve(game, "auto")
+    # Records use the pure equilibria of n-player games: a method without a time limit.
+    result = solve(game, "pure")
     assert record["equilibria"] == len(result.equilibria)
     assert record["pure_equilibria"] == sum(eq.is_pure for eq in result.equilibria)
     best = max(sum(eq.payoffs) for eq in result.equilibria)

@@ -520,7 +520,9 @@ def test_four_player_heatmap_is_small_multiples(
             assert t.get_text() == ", ".join(
                 number(v) for v in game.payoffs[(slice(None), *profile)]
             )
-    pure = {tuple(int(np.argmax(s)) for s in eq.strategies) for eq in result.equilibria}
+    pure = {
+        tuple(int(np.argmax(s)) for s in eq.strategies) for eq in result.equilibria if eq.is_pure
+    }
     assert set(plot.pure) == pure
     for profile in pure:
         ax = panels[plot.panels.index(profile[2:])]

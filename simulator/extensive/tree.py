@@ -736,8 +736,8 @@ def _unique_names(infosets: list[InfoSet], explicit: set[int]) -> list[InfoSet]:
 
     A set without a name of its own takes its node's label, so that reports
     say "at move 3" rather than "at 3"; where two of a player's sets would then
-    share a name, or a label looks like another set's number, they keep their
-    numbers, so names stay unique per player (they key the JSON). Names given
+    share a name (copies of one subtree, say), each adds its number ("the EU
+    moves #3"), so names stay unique per player (they key the JSON). Names given
     as ``infoset=`` (the sets in ``explicit``) are kept as they are.
     """
     out = []
@@ -746,7 +746,8 @@ def _unique_names(infosets: list[InfoSet], explicit: set[int]) -> list[InfoSet]:
             mine = [g for g in infosets if g.player == h.player and g.index != h.index]
             taken = {g.label for g in mine} | {str(g.number) for g in mine}
             if h.label in taken:
-                h = replace(h, label="")
+                numbered = f"{h.label} #{h.number}"
+                h = replace(h, label="" if numbered in taken else numbered)
         out.append(h)
     return out
 

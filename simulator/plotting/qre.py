@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
+from matplotlib.lines import Line2D
 
 from simulator.game import StrategicGame
 from simulator.plotting.figure import Plot, add_legend, new_figure
@@ -36,13 +37,15 @@ class QrePlot(Plot):
 
     ``lambdas``: shape ``(m,)``, increasing. ``probabilities``: one array per
     player, shape ``(m, m_i)``: row ``t`` is that player's mixed strategy at
-    ``lambdas[t]``. ``players``, ``strategies``: the labels used.
+    ``lambdas[t]``. ``players``, ``strategies``: the labels used. ``limit``:
+    the Nash equilibrium marked at the right edge (one array per player), if any.
     """
 
     lambdas: FloatArray
     probabilities: tuple[FloatArray, ...]
     players: tuple[str, ...]
     strategies: tuple[tuple[str, ...], ...]
+    limit: tuple[FloatArray, ...] | None = None
 
 
 def qre_plot(
@@ -53,6 +56,7 @@ def qre_plot(
     players: Sequence[str] | None = None,
     x_scale: str = "linear",
     title: str | None = None,
+    limit: Sequence[npt.ArrayLike] | None = None,
 ) -> QrePlot:
     """Draw a QRE path: each player's strategy probabilities against ``lambda``.
 
@@ -62,7 +66,10 @@ def qre_plot(
     game (its players and strategy labels are used) or the strategy labels per
     player. ``players``: player labels (default: the game's, else ``1, 2,
     ...``). ``x_scale``: ``"linear"``, ``"log"`` (needs ``lambda > 0``) or
-    ``"symlog"``. Points are drawn in increasing ``lambda``.
+    ``"symlog"``. Points are drawn in increasing ``lambda``. ``limit``: the
+    Nash equilibrium the path tends to (one probability vector per player),
+    marked at the right edge of each panel, since a traced path stops at a
+    finite ``lambda`` short of it.
 
     Raises :class:`ValueError` when shapes disagree, a probability lies
     outside ``[0, 1]`` or a player's probabilities do not sum to 1 (both
@@ -107,6 +114,9 @@ def qre_plot(
     axes = figure.subplots(len(names), 1, sharex=True, squeeze=False)[:, 0]
     entries: list[tuple[object, str]] = []
     every = max(1, m // _MARKERS_PER_LINE)
+    if limit is not None and [np.asarray(x).size for x in limit] != sizes:
+        raise ValueError(f"{where}: the limit needs one probability vector per player")
+    entries_for_limit: list[np.ndarray] = []
     for ax, name, strats, p in zip(axes, names, labels, per_player, strict=True):
         for k, strategy in enumerate(strats):
             style = categorical(k)
@@ -122,6 +132,22 @@ def qre_plot(
                 linewidth=1.8,
             )
             entries.append((line, f"{plain(name)}: {plain(strategy)}"))
+        if limit is not None:
+            ends = np.asarray(limit[len(entries_for_limit)], dtype=float)
+            entries_for_limit.append(ends)
+            for k, value in enumerate(ends):
+                style = categorical(k)
+                ax.plot(
+                    [lam[-1]],
+                    [value],
+                    linestyle="none",
+                    marker=">",
+                    markersize=9,
+                    markerfacecolor="white",
+                    markeredgecolor=style.color,
+                    markeredgewidth=1.8,
+                    clip_on=False,
+                )
         ax.set_ylim(-0.02, 1.02)
         ax.set_ylabel(f"{plain(name)}: probability")
         ax.grid(True, color="0.9", linewidth=0.8)
@@ -129,6 +155,16 @@ def qre_plot(
     axes[-1].set_xlabel("λ (precision of the logit response; 0 = uniform random)")
     heading = title or "Logit quantal response equilibrium path"
     figure.suptitle(heading)
+    if limit is not None:
+        entries.append(
+            (
+                Line2D(
+                    [], [], linestyle="none", marker=">", markerfacecolor="white",
+                    markeredgecolor="0.3", markersize=9,
+                ),
+                "limit: the Nash equilibrium",
+            )
+        )  # fmt: skip
     legend = add_legend(figure, entries, ncols=min(3, max(sizes)))
     lam.flags.writeable = False
     for p in per_player:
@@ -142,6 +178,7 @@ def qre_plot(
         probabilities=tuple(per_player),
         players=tuple(str(n) for n in names),
         strategies=labels,
+        limit=None if limit is None else tuple(entries_for_limit),
     )
 
 

@@ -25,6 +25,52 @@ regret tolerance every solution was verified to), ``rejected``, ``notes``,
 ``dominated``; per solution ``exact_profile`` (fractions as strings, when the
 game is rational) and ``deal`` (the deal terms behind a pure equilibrium of a
 scenario game).
+
+Strategic games with ``--concept`` get further ``solutions`` entries beside the
+``"nash"`` ones (Nash equilibria of games of any number of players are always
+``"nash"`` entries, as above)::
+
+    {"concept": "qre", "method": "logit", "converged": bool, "reason": str,
+     "lambda": float, "lambdas": [float],
+     "path": {player: {strategy: [probability]}},
+     "profile": {player: {strategy: probability}},
+     "payoffs": {player: float}, "regret": {player: float}}
+
+the logit QRE path: ``lambdas`` its precision values (in the game's payoff
+units, from 0), ``path`` each strategy's probability at each of them;
+``converged`` whether it ended at a verified Nash equilibrium, which is then
+given as ``profile``, ``payoffs`` and ``regret`` (absent otherwise), reached at
+``lambda``; ``reason`` says how the trace ended. And, per objective (the most
+welfare, then each player's highest payoff)::
+
+    {"concept": "correlated", "method": "correlated-lp", "objective": str,
+     "also_optimal_for": [str],
+     "distribution": [{"profile": {player: strategy}, "probability": float}],
+     "payoffs": {player: float}, "welfare": float, "max_violation": float}
+
+with ``exact_probability`` (a fraction as a string) in each distribution entry
+and ``exact_payoffs`` when the distribution is exact.
+
+Game trees (scenario games of kind ``sequential``, ``.efg`` files) are entries
+with ``"kind": "sequential"``, ``"strategies": {}``, ``"complete": false`` (a
+tree's list is never claimed to hold every Nash equilibrium), ``method``,
+``scope``, ``scope_complete`` (whether the list holds everything ``scope``
+names, e.g. every pure subgame-perfect equilibrium), ``tolerance``,
+``rejected``, ``notes``, ``information_sets`` (``{player: {infoset: [action]}}``,
+a set named by its label, or by its number within the player when it has
+none) and ``solutions``::
+
+    {"concept": "subgame_perfect" | "nash", "method": str, "pure": bool,
+     "behavior": {player: {infoset: {action: probability}}},
+     "path": [{"player": str, "infoset": str, "action": str, "probability": float}],
+     "payoffs": {player: float}, "regret": {player: float}}
+
+``"subgame_perfect"`` when verified in every subgame, ``"nash"`` when verified
+in the whole game (the sequence form, the reduced strategic form). ``path``
+lists every move made with positive probability, in preorder (``"player":
+"chance"`` for chance moves); ``probability`` is the probability that the move
+is made. Added when known: ``exact_behavior`` (fractions as strings) and
+``deal`` (the deal terms where play ends in one deal).
 """
 
 from __future__ import annotations
