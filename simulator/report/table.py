@@ -219,7 +219,7 @@ def print_qre(ga: GameAnalysis, console: Console) -> None:
         hanging(
             f"Logit QRE: the principal branch from lambda = 0 (uniform play) leads to the "
             f"Nash equilibrium {plays} (traced to lambda = {fmt_number(path.last_lambda)} "
-            f"in {path.steps} steps, then refined by Newton's method; "
+            f"in {path.steps} steps; {path.reason}; "
             f"`negsim plot FILE qre` draws the path).",
             0,
             console.width,
