@@ -429,52 +429,29 @@ class _Path:
 def _lemke(lcp: _Lcp, cover: Sequence[int], max_pivots: int, exact: bool) -> _Path:
     """Lemke's algorithm on ``w = M z + q + d z0`` with covering vector ``d = cover`` (> 0).
 
-    Tableau ``[I | -M | -d | q]`` over the variables ``w`` (ids ``0..N-1``),
-    ``z`` (``N..2N-1``) and ``z0`` (``2N``); the basis starts as ``w``. The
-    first pivot brings in ``z0`` at the row that makes every ``w`` feasible
-    (lexicographically smallest ``[q | I] / d``); each later pivot brings in
-    the complement of the variable that just left, until ``z0`` leaves.
+    The variables are ``w`` (ids ``0..N-1``), ``z`` (``N..2N-1``) and ``z0``
+    (``2N``); the basis starts as ``w``. The first pivot brings in ``z0`` at
+    the row that makes every ``w`` feasible (lexicographically smallest
+    ``[q | I] / d``); each later pivot brings in the complement of the
+    variable that just left, until ``z0`` leaves (see :class:`_Tableau`).
     """
     size = len(lcp.q)
-    width = 2 * size + 2
     z0 = 2 * size
-    rhs = width - 1
-    if exact:
-        tab = np.zeros((size, width), dtype=object)
-        tab[...] = 0
-        tab[:, :size] = np.eye(size, dtype=int).astype(object)
-        tab[:, size : 2 * size] = -lcp.matrix
-        tab[:, z0] = [-int(c) for c in cover]
-        tab[:, rhs] = lcp.q
-    else:
-        tab = np.zeros((size, width))
-        tab[:, :size] = np.eye(size)
-        tab[:, size : 2 * size] = -lcp.matrix
-        tab[:, z0] = -np.asarray(cover, dtype=float)
-        tab[:, rhs] = lcp.q
-    basis = np.arange(size)
-    det: list[int] = [1]
-
+    tab = _Tableau(lcp, cover, exact)
     # First pivot: z0 enters where q_i / d_i is lexicographically smallest.
-    rows = np.arange(size)
-    if exact:
-        row = _lexmin_exact(tab, rows, -tab[:, z0], rhs, size, prefer=None)
-    else:
-        row = _lexmin_float(tab, rows, -tab[:, z0], rhs, size, prefer=None)
-    entering = z0
+    row = tab.leaving_row(np.arange(size), -tab.column(z0), prefer=None)
     z0_row = row  # z0 stays in this row until it leaves, which ends the path
+    entering = z0
     pivots = 0
     while True:
-        leaving = int(basis[row])
-        _pivot(tab, row, entering, det, exact)
-        basis[row] = entering
+        leaving = tab.pivot(row, entering)
         pivots += 1
         if leaving == z0:
             break
         entering = leaving + size if leaving < size else leaving - size
         if pivots >= max_pivots:
             return _Path(None, pivots, "capped")
-        column = tab[:, entering]
+        column = tab.column(entering)
         if exact:
             usable = np.flatnonzero(np.array([v > 0 for v in column], dtype=bool))
         else:
@@ -482,108 +459,158 @@ def _lemke(lcp: _Lcp, cover: Sequence[int], max_pivots: int, exact: bool) -> _Pa
             usable = np.flatnonzero(column > RTOL * scale)
         if usable.size == 0:
             return _Path(None, pivots, "ray")
-        if exact:
-            row = _lexmin_exact(tab, usable, column, rhs, size, z0_row)
-        else:
-            row = _lexmin_float(tab, usable, column, rhs, size, z0_row)
-    values: list[Any] = [0] * (2 * size + 1)
-    for r, var in enumerate(basis):
-        values[int(var)] = Fraction(tab[r, rhs], det[0]) if exact else float(tab[r, rhs])
-    return _Path(values[size : 2 * size], pivots, "solved")
+        row = tab.leaving_row(usable, column, prefer=z0_row)
+    return _Path(tab.solution(), pivots, "solved")
 
 
-_SPARSE_ROWS = 200
-"""From this many rows on, a float pivot updates only the rows with an entry in the column."""
+class _Tableau:
+    """Lemke's tableau in condensed (dictionary) form, float or fraction-free integer.
 
+    ``t`` has one row per basic variable and one column per *nonbasic*
+    variable, then the right-hand side: the columns of basic variables are
+    unit vectors and are not stored, which halves the work of a pivot. With
+    ``det`` the determinant of the basis (1 in floats, whose pivots are
+    normalised), row ``i`` reads ``det * basis[i] + sum_c t[i, c] *
+    nonbasic[c] = t[i, -1]``. The basis inverse (times ``det``), which the
+    lexicographic rule compares, is the stored column of each nonbasic ``w``
+    and a unit column for each basic one.
 
-def _pivot(tab: np.ndarray, row: int, col: int, det: list[int], exact: bool) -> None:
-    """Pivot on ``tab[row, col]`` in place (normalised in floats, fraction-free in integers)."""
-    if exact:
-        piv = tab[row, col]
-        column = tab[:, col].copy()
-        pivot_row = tab[row].copy()
-        tab[...] = (tab * piv - np.multiply.outer(column, pivot_row)) // det[0]
-        tab[row] = pivot_row
-        det[0] = piv
-        if piv < 0:  # keep the determinant positive so signs read directly
-            tab *= -1
-            det[0] = -piv
-    else:
-        pivot_row = tab[row] / tab[row, col]
-        # Trees make sparse tableaus: only rows with an entry in the pivot column change.
-        rows = np.flatnonzero(tab[:, col]) if tab.shape[0] > _SPARSE_ROWS else None
-        if rows is not None and rows.size * 2 < tab.shape[0]:
-            tab[rows] -= np.outer(tab[rows, col], pivot_row)
-        else:
-            tab -= np.outer(tab[:, col], pivot_row)
-        tab[row] = pivot_row
-
-
-def _lexmin_float(
-    tab: np.ndarray,
-    candidates: np.ndarray,
-    column: np.ndarray,
-    rhs: int,
-    size: int,
-    prefer: int | None,
-) -> int:
-    """The row among ``candidates`` with the lexicographically least ``[rhs | B^-1] / column``.
-
-    ``prefer`` (the row of ``z0``) wins any tie in the first component, so the
-    path stops as soon as ``z0`` can leave. Later components are compared only
-    in the columns of the basis inverse where the tied rows differ at all.
+    Integer pivoting (Edmonds 1967; as in Avis's lrs and von Stengel's Lemke
+    codes) keeps every entry an integer: rows other than the pivot row become
+    ``(p t_i - t_ic t_r) / det``, divisions that are exact.
     """
-    ratios = tab[candidates, rhs] / column[candidates]
-    best = float(ratios.min())
-    near = candidates[ratios <= best + RTOL * max(1.0, abs(best))]
-    if near.size == 1:
-        return int(near[0])
-    if prefer is not None and prefer in near:
-        return prefer
-    lex = tab[near, :size] / column[near, None]
-    tol = RTOL * max(1.0, float(np.abs(lex).max()))
-    alive = np.arange(near.size)
-    start = 0
-    while alive.size > 1:
-        # The first later column where the surviving rows differ; each round drops a row.
-        block = lex[alive, start:]
-        differs = block.max(axis=0) - block.min(axis=0) > tol
-        if not differs.any():
-            break
-        j = start + int(np.argmax(differs))
-        values = lex[alive, j]
-        alive = alive[values <= values.min() + tol]
-        start = j + 1
-    return int(near[alive[0]])
 
+    def __init__(self, lcp: _Lcp, cover: Sequence[int], exact: bool) -> None:
+        n = len(lcp.q)
+        self.n = n
+        self.exact = exact
+        if exact:
+            t = np.empty((n, n + 2), dtype=object)
+            t[:, :n] = -lcp.matrix
+            t[:, n] = [-int(c) for c in cover]
+            t[:, n + 1] = lcp.q
+        else:
+            t = np.empty((n, n + 2))
+            t[:, :n] = -lcp.matrix
+            t[:, n] = -np.asarray(cover, dtype=float)
+            t[:, n + 1] = lcp.q
+        self.t = t
+        self.det: Any = 1
+        self.basis = np.arange(n)  # the variable basic in each row: w_i in row i
+        self.nonbasic = np.arange(n, 2 * n + 1)  # the variable of each column: z, then z0
+        self.row_of = np.full(2 * n + 1, -1)
+        self.row_of[:n] = np.arange(n)
+        self.col_of = np.full(2 * n + 1, -1)
+        self.col_of[n:] = np.arange(n + 1)
 
-def _lexmin_exact(
-    tab: np.ndarray,
-    candidates: np.ndarray,
-    column: np.ndarray,
-    rhs: int,
-    size: int,
-    prefer: int | None,
-) -> int:
-    """:func:`_lexmin_float` in exact arithmetic (``column`` positive on ``candidates``)."""
-    near = [int(r) for r in candidates]
-    ratios = {r: Fraction(tab[r, rhs], column[r]) for r in near}
-    best = min(ratios.values())
-    near = [r for r in near if ratios[r] == best]
-    if len(near) == 1:
-        return near[0]
-    if prefer is not None and prefer in near:
-        return prefer
-    for j in range(size):
-        entries = tab[near, j]
-        if not any(entries):
-            continue  # all zero: every ratio is 0, no row is ahead
-        ratios = {r: Fraction(v, column[r]) for r, v in zip(near, entries.tolist(), strict=True)}
+    def column(self, var: int) -> np.ndarray:
+        """The tableau column of nonbasic variable ``var``."""
+        return np.asarray(self.t[:, int(self.col_of[var])])
+
+    def pivot(self, row: int, var: int) -> int:
+        """Bring ``var`` into the basis in ``row``; returns the variable that left."""
+        t = self.t
+        c = int(self.col_of[var])
+        leaving = int(self.basis[row])
+        p = t[row, c]
+        a = t[:, c].copy()
+        if self.exact:
+            pivot_row = t[row].copy()
+            t[...] = (t * p - np.multiply.outer(a, pivot_row)) // self.det
+            t[row] = pivot_row
+            t[:, c] = -a
+            t[row, c] = self.det
+            self.det = p
+            if p < 0:  # keep the determinant positive so that signs read directly
+                t *= -1
+                self.det = -p
+        else:
+            pivot_row = t[row] / p
+            t -= np.outer(a, pivot_row)
+            t[row] = pivot_row
+            t[:, c] = -a / p
+            t[row, c] = 1.0 / p
+        self.basis[row] = var
+        self.row_of[var] = row
+        self.col_of[var] = -1
+        self.nonbasic[c] = leaving
+        self.col_of[leaving] = c
+        self.row_of[leaving] = -1
+        return leaving
+
+    def inverse_rows(self, rows: np.ndarray) -> np.ndarray:
+        """``det`` times rows ``rows`` of the basis inverse, shape ``(len(rows), n)``."""
+        n = self.n
+        out = np.zeros((rows.size, n), dtype=object if self.exact else float)
+        free = np.flatnonzero(self.col_of[:n] >= 0)  # nonbasic w: their stored columns
+        out[:, free] = self.t[np.ix_(rows, self.col_of[free])]
+        basic = self.basis[rows]
+        own = basic < n  # a row whose basic variable is some w_j has det in column j
+        out[np.flatnonzero(own), basic[own]] = self.det
+        return out
+
+    def leaving_row(self, candidates: np.ndarray, column: np.ndarray, prefer: int | None) -> int:
+        """The row among ``candidates`` with the lexicographically least ``[rhs | B^-1] / column``.
+
+        ``column`` is positive on ``candidates``. ``prefer`` (the row of
+        ``z0``) wins any tie in the first component, so the path stops as soon
+        as ``z0`` can leave. Later components are compared only where the
+        tied rows differ.
+        """
+        rhs = self.t[candidates, self.n + 1]
+        if self.exact:
+            return self._leaving_row_exact(candidates, column, rhs, prefer)
+        ratios = rhs / column[candidates]
+        best = float(ratios.min())
+        near = candidates[ratios <= best + RTOL * max(1.0, abs(best))]
+        if near.size == 1:
+            return int(near[0])
+        if prefer is not None and prefer in near:
+            return prefer
+        lex = self.inverse_rows(near) / column[near, None]
+        tol = RTOL * max(1.0, float(np.abs(lex).max()))
+        varying = np.flatnonzero(lex.max(axis=0) - lex.min(axis=0) > tol)
+        if varying.size == 0:  # cannot happen: rows of a basis inverse are independent
+            return int(near[0])
+        # One sort instead of a round per column: values on a grid of the tolerance, so that
+        # round-off does not decide; np.lexsort takes its primary key last.
+        keys = np.round(lex[:, varying] / tol)
+        return int(near[np.lexsort(keys.T[::-1])[0]])
+
+    def _leaving_row_exact(
+        self, candidates: np.ndarray, column: np.ndarray, rhs: np.ndarray, prefer: int | None
+    ) -> int:
+        near = [int(r) for r in candidates]
+        ratios = {r: Fraction(v, column[r]) for r, v in zip(near, rhs.tolist(), strict=True)}
         best = min(ratios.values())
         near = [r for r in near if ratios[r] == best]
         if len(near) == 1:
-            break
-    return near[0]
+            return near[0]
+        if prefer is not None and prefer in near:
+            return prefer
+        lex = self.inverse_rows(np.array(near))
+        for j in range(self.n):
+            entries = lex[:, j].tolist()
+            if not any(entries):
+                continue  # all zero: every ratio is 0, no row is ahead
+            ratio = [Fraction(v, column[r]) for r, v in zip(near, entries, strict=True)]
+            best = min(ratio)
+            keep = [k for k, v in enumerate(ratio) if v == best]
+            near = [near[k] for k in keep]
+            lex = lex[keep]
+            if len(near) == 1:
+                break
+        return near[0]
+
+    def solution(self) -> list[Any]:
+        """The values of ``z`` (Fractions when exact): basic ones from the rhs, others 0."""
+        n = self.n
+        values: list[Any] = [0] * n
+        for row, var in enumerate(self.basis.tolist()):
+            if n <= var < 2 * n:
+                rhs = self.t[row, n + 1]
+                values[var - n] = Fraction(rhs, self.det) if self.exact else float(rhs)
+        return values
 
 
 # ------------------------------------------------------------------ the solver
