@@ -221,7 +221,7 @@ def test_mixed_dominance_reports_domination_by_a_mixture() -> None:
 
 def test_pure_only_lists_are_not_called_complete() -> None:
     four_party = SCENARIOS / "minerals_four_party.yaml"
-    done = negsim("run", str(four_party), "--json")
+    done = negsim("run", str(four_party), "--json", "--solver", "pure")
     assert done.returncode == 0, done.stderr
     game = json.loads(done.stdout)["games"][0]
     assert game["scope"] == "all pure equilibria"
