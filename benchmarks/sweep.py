@@ -2,7 +2,7 @@
 
     python benchmarks/sweep.py [--quick] [--points N] [--all-points N] [--draws N]
                                [--workers 1 2] [--repeat R] [--seed S]
-                               [--out benchmarks/results/sweep.json]
+                               [--cases KEY ...] [--out benchmarks/results/sweep.json]
 
 What is timed (each a full library call, as ``negsim sweep`` / ``negsim
 montecarlo`` make it, records kept in memory, no progress bar):
@@ -25,7 +25,9 @@ montecarlo`` make it, records kept in memory, no progress bar):
    ``uncertain:`` block; otherwise ``minerals_us_ukraine.yaml``'s strategic game
    ``offer_and_response``, and the output says so.
 
-Each case runs with every ``--workers`` count (default 1 and 2; 1 runs in this
+``--cases`` times a subset (keys ``sweep_nash``, ``sweep_all``,
+``montecarlo_nash``, ``montecarlo_strategic``; e.g. ``--cases sweep_nash`` for
+the target alone). Each case runs with every ``--workers`` count (default 1 and 2; 1 runs in this
 process, more in a local process pool, forked when this process has no other
 Python thread) ``--repeat`` times (default 1: a 10,000-point run is its own
 average); the table shows the median wall time, points per second and the
@@ -79,6 +81,7 @@ TARGET_SECONDS = 10.0
 TARGET_WORKERS = 2
 MIN_PROJECTED = 1000  # fewer grid points: pool start-up and warm-up dominate, no projection
 DEFAULT_SEED = 2026
+CASE_KEYS = ("sweep_nash", "sweep_all", "montecarlo_nash", "montecarlo_strategic")
 
 
 @dataclass
@@ -220,6 +223,7 @@ def build_cases(settings: argparse.Namespace) -> list[Case]:
     return [
         Case(key, title, kind, str(path), game, concepts, n, w, note=text)
         for key, title, kind, path, game, concepts, n, text in plans
+        if settings.cases is None or key in settings.cases
         for w in settings.workers
     ]
 
@@ -322,6 +326,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--repeat", type=int, default=1, help="runs per case (median)")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="Monte Carlo seed")
     parser.add_argument(
+        "--cases",
+        nargs="+",
+        choices=CASE_KEYS,
+        default=None,
+        help="time only these cases (default: all; sweep_nash alone judges the target)",
+    )
+    parser.add_argument(
         "--out",
         type=Path,
         default=REPO / "benchmarks" / "results" / "sweep.json",
@@ -366,6 +377,7 @@ def main(argv: list[str] | None = None) -> int:
             "workers": settings.workers,
             "repeat": settings.repeat,
             "seed": settings.seed,
+            "cases": list(settings.cases or CASE_KEYS),
             "swept": f"{SWEPT}={SWEPT_RANGE[0]}:{SWEPT_RANGE[1]}:N",
         },
         "machine": facts,

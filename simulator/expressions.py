@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import functools
 import keyword
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import reduce
@@ -47,6 +47,7 @@ __all__ = [
     "FUNCTIONS",
     "MAX_DEPTH",
     "MAX_LENGTH",
+    "BoundExpression",
     "Expression",
     "ExpressionError",
     "NonFiniteError",
@@ -706,6 +707,11 @@ class Expression:
     def __repr__(self) -> str:
         return f"Expression({self.source!r})"
 
+    @property
+    def root_node(self) -> _Node:
+        """The parsed tree (private to this module's compilers)."""
+        return self._root
+
     def column_of(self, name: str) -> int:
         """1-based column of the first occurrence of ``name``."""
         return self._name_columns[name]
@@ -748,6 +754,22 @@ class Expression:
             raise self._non_finite(values, result)
         return result
 
+    def bind(
+        self, values: Mapping[str, npt.ArrayLike], variables: Sequence[str]
+    ) -> BoundExpression:
+        """This expression with every name but ``variables`` fixed at its value in ``values``.
+
+        The result is called with one array per variable, in ``variables``
+        order, and gives exactly (bit for bit) what :meth:`evaluate` gives on the
+        same values, raising the same errors; it is cheaper because every
+        sub-expression that uses no variable is evaluated here, once (constant
+        folding), and the rest runs as one compiled function instead of a tree
+        of closures. Made for utilities evaluated thousands of times with the
+        parameters fixed (a bargaining problem's optimizers). Raises
+        :class:`ExpressionError` when a name that is not a variable has no value.
+        """
+        return BoundExpression(self, values, variables)
+
     def _non_finite(self, values: dict[str, np.ndarray], result: np.ndarray) -> NonFiniteError:
         index = tuple(int(k) for k in np.argwhere(~np.isfinite(result))[0])
         point: dict[str, Any] = {}
@@ -768,6 +790,268 @@ class Expression:
             {k: float(v) for k, v in point.items()},
             float(result[index]),
         )
+
+
+class BoundExpression:
+    """An :class:`Expression` with some names fixed: see :meth:`Expression.bind`.
+
+    ``expression``: the expression; ``variables``: the names left free, in the
+    order the call takes their arrays; ``values``: the fixed names' values.
+    Picklable (rebuilt from the expression's text and the values).
+    """
+
+    __slots__ = ("_affine", "_constants", "_fn", "expression", "values", "variables")
+
+    def __init__(
+        self, expression: Expression, values: Mapping[str, npt.ArrayLike], variables: Sequence[str]
+    ) -> None:
+        self.expression = expression
+        self.variables = tuple(variables)
+        fixed: dict[str, np.ndarray] = {}
+        for name in expression.names.difference(self.variables):
+            try:
+                fixed[name] = np.asarray(values[name], dtype=float)
+            except KeyError:
+                raise ExpressionError(
+                    f"no value given for {name!r} in {expression.source!r}",
+                    expression.column_of(name),
+                    expression.source,
+                ) from None
+        self.values = fixed
+        plan = _plan(expression.source, self.variables)
+        self._fn = plan.fn
+        self._affine = plan.affine
+        self._constants: tuple[Any, ...] = ()
+        if plan.constants is not None:
+            # The same operations on the same 0-d arrays as evaluate() applies:
+            # the constants are bit for bit its intermediate values.
+            with np.errstate(all="ignore"):
+                self._constants = plan.constants(
+                    [fixed[name] for name in plan.fixed_names], plan.numbers
+                )
+
+    def __call__(self, *arrays: npt.ArrayLike) -> np.ndarray:
+        """The expression's values with the variables at ``arrays`` (broadcast), as evaluate."""
+        if len(arrays) != len(self.variables):
+            raise TypeError(
+                f"{self.expression!r} bound with variables {self.variables} takes "
+                f"{len(self.variables)} arrays, got {len(arrays)}"
+            )
+        given = [np.asarray(a, dtype=float) for a in arrays]
+        if self._fn is not None:
+            with np.errstate(all="ignore"):
+                result = np.asarray(self._fn(self._constants, given), dtype=float)
+            if np.isfinite(result).all():
+                return result
+        # The slow path names the failing sub-expression and the values there.
+        return self.evaluate_unbound(given)
+
+    def unchecked(self, arrays: Sequence[np.ndarray]) -> Any:
+        """The values at float ``arrays`` (one per variable), not checked for being finite.
+
+        For callers that evaluate several expressions under one
+        ``np.errstate(all="ignore")`` and check the results together, falling
+        back to :meth:`__call__` (which raises) when something is not finite.
+        """
+        if self._fn is None:
+            return self.evaluate_unbound(arrays)
+        return self._fn(self._constants, arrays)
+
+    def evaluate_unbound(self, arrays: Sequence[np.ndarray]) -> np.ndarray:
+        """:meth:`Expression.evaluate` on the fixed values and the variables at ``arrays``."""
+        env: dict[str, Any] = dict(self.values)
+        env.update(zip(self.variables, arrays, strict=True))
+        return self.expression.evaluate(env)
+
+    @property
+    def affine(self) -> bool:
+        """Whether the expression is provably affine in the variables (``c + sum_j a_j v_j``).
+
+        Decided from the parsed tree (see :func:`_degree`), not by sampling: the
+        variables enter only through sums, differences, negation, products with
+        at most one factor that holds a variable, and division by terms without
+        one. ``False`` means "not proved" (``x * x - x * x`` is affine but says no).
+        """
+        return self._affine
+
+    def __repr__(self) -> str:
+        return f"BoundExpression({self.expression.source!r}, variables={self.variables})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebind, (self.expression.source, self.values, self.variables))
+
+
+def _rebind(
+    source: str, values: Mapping[str, np.ndarray], variables: tuple[str, ...]
+) -> BoundExpression:
+    return BoundExpression(_parse_cached(source), values, variables)
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """How to evaluate one expression with some names free (see :func:`_plan`).
+
+    ``constants(p, n)``: the folded sub-expressions' values, from the fixed
+    names' values ``p`` (in ``fixed_names`` order) and ``numbers``;
+    ``fn(c, v)``: the expression from those constants and the variables'
+    arrays. Both ``None`` when the tree is evaluated by its closures instead.
+    ``affine``: the expression is provably affine in the free names.
+    """
+
+    fn: Callable[[tuple[Any, ...], Sequence[np.ndarray]], Any] | None
+    constants: Callable[[list[np.ndarray], tuple[Any, ...]], tuple[Any, ...]] | None
+    fixed_names: tuple[str, ...] = ()
+    numbers: tuple[Any, ...] = ()
+    affine: bool = False
+
+
+_DEPTH_LIMIT = 60
+"""Deepest generated Python expression compiled; deeper ones run through the closures."""
+
+
+@functools.lru_cache(maxsize=1024)
+def _plan(source: str, variables: tuple[str, ...]) -> _Plan:
+    """The evaluation plan of ``source`` with ``variables`` free (one per text and variables).
+
+    The tree is written out as Python source in two parts, each compiled once:
+    the maximal sub-expressions without a variable become ``constants(p, n)``
+    (over ``p``, the fixed names' values in :attr:`_Plan.fixed_names` order,
+    and ``n``, the numbers), computed at :meth:`Expression.bind`; the rest
+    becomes ``fn(c, v)`` over ``c`` (those constants) and ``v`` (the
+    variables' arrays), computed at each call. Both apply the same numpy
+    operations in the same order as the closures (:meth:`_Node._compile`), so
+    the values are the same bit for bit. The text is generated from the parsed
+    tree alone (indices and fixed operators; no text of the scenario), so it is
+    as safe as the closures. A tree too deep to generate falls back to the
+    closures (``fn`` is ``None``).
+    """
+    root = _parse_cached(source).root_node
+    index = {name: j for j, name in enumerate(variables)}
+    folded: list[_Node] = []
+    numbers: list[Any] = []
+    fixed_names: dict[str, int] = {}
+    uses: dict[int, bool] = {}
+
+    def free(node: _Node) -> bool:
+        key = id(node)
+        if key not in uses:
+            if isinstance(node, _Name):
+                uses[key] = node.name in index
+            else:
+                uses[key] = any([free(child) for child in node.children()])
+        return uses[key]
+
+    def text(node: _Node, depth: int, constant: bool) -> str:
+        """Python source of ``node``; ``constant``: inside a folded sub-expression."""
+        if depth > _DEPTH_LIMIT:
+            raise RecursionError
+        if not constant and not free(node):
+            folded.append(node)
+            return f"c[{len(folded) - 1}]"
+        deeper = depth + 1
+        if isinstance(node, _Number):
+            numbers.append(node.value)
+            return f"n[{len(numbers) - 1}]"
+        if isinstance(node, _Name):
+            if constant:
+                return f"p[{fixed_names.setdefault(node.name, len(fixed_names))}]"
+            return f"v[{index[node.name]}]"
+        if isinstance(node, _Negate):
+            return f"(-{text(node.operand, deeper, constant)})"
+        if isinstance(node, _Chain):
+            # Python evaluates ``a - b + c`` left to right, as the closure's loop does.
+            out = text(node.terms[0], deeper, constant)
+            for op, term in zip(node.ops, node.terms[1:], strict=True):
+                right = text(term, deeper, constant)
+                out = f"_divide({out}, {right})" if op == "/" else f"{out} {op} {right}"
+            return f"({out})"
+        if isinstance(node, _Power):
+            base = text(node.base, deeper, constant)
+            return f"_power({base}, {text(node.exponent, deeper, constant)})"
+        if isinstance(node, _Compare):
+            left, right = text(node.left, deeper, constant), text(node.right, deeper, constant)
+            return f"_asarray({left} {node.op} {right}, dtype=float)"
+        if isinstance(node, _Call):
+            args = [text(a, deeper, constant) for a in node.args]
+            name = node.function
+            if name in ("min", "max"):
+                binary = "_minimum" if name == "min" else "_maximum"
+                out = args[0]
+                for a in args[1:]:
+                    out = f"{binary}({out}, {a})"
+                return out
+            if name == "clip":
+                return f"_minimum(_maximum({args[0]}, {args[1]}), {args[2]})"
+            if name == "where":
+                return f"_where(_asarray({args[0]}) != 0, {args[1]}, {args[2]})"
+            return f"_{name}({args[0]})"
+        raise TypeError(f"unknown node {type(node).__name__}")  # pragma: no cover
+
+    try:
+        body = text(root, 0, False)
+        constants = [text(node, 0, True) for node in folded]
+        code = compile(f"lambda c, v: {body}", "<negsim expression>", "eval")
+        listed = "".join(f"{c}, " for c in constants)
+        code_constants = compile(f"lambda p, n: ({listed})", "<negsim expression>", "eval")
+    except (RecursionError, SyntaxError, MemoryError):
+        return _Plan(fn=None, constants=None)
+    namespace = dict(_GENERATED_NAMESPACE)
+    return _Plan(
+        # eval of source generated from the parsed tree alone (see above), never of input text
+        fn=eval(code, namespace),
+        constants=eval(code_constants, namespace),
+        fixed_names=tuple(fixed_names),
+        numbers=tuple(numbers),
+        affine=_degree(root, free) <= 1,
+    )
+
+
+def _degree(node: _Node, free: Callable[[_Node], bool]) -> int:
+    """An upper bound on the degree of ``node`` as a polynomial in the free names.
+
+    0 for a sub-expression without free names, 1 for a free name; sums take the
+    largest, products add, a quotient keeps its numerator's degree when the
+    divisor has no free name; anything else with a free name in it (powers,
+    comparisons, functions, division by a free name) counts as :data:`_NONLINEAR`.
+    So a degree of at most 1 proves the expression affine in the free names.
+    """
+    if not free(node):
+        return 0
+    if isinstance(node, _Name):
+        return 1
+    if isinstance(node, _Negate):
+        return _degree(node.operand, free)
+    if isinstance(node, _Chain):
+        degree = _degree(node.terms[0], free)
+        for op, term in zip(node.ops, node.terms[1:], strict=True):
+            d = _degree(term, free)
+            if op in ("+", "-"):
+                degree = max(degree, d)
+            elif op == "*":
+                degree = min(degree + d, _NONLINEAR)
+            elif d:
+                return _NONLINEAR
+        return degree
+    return _NONLINEAR
+
+
+_NONLINEAR = 2
+
+
+_GENERATED_NAMESPACE: dict[str, Any] = {
+    "__builtins__": {},
+    "_divide": np.divide,
+    "_power": np.power,
+    "_asarray": np.asarray,
+    "_minimum": np.minimum,
+    "_maximum": np.maximum,
+    "_where": np.where,
+    "_abs": np.abs,
+    "_sqrt": np.sqrt,
+    "_log": np.log,
+    "_exp": np.exp,
+    "float": float,
+}
 
 
 def _innermost_failure(node: _Node, point: Mapping[str, Any]) -> tuple[_Node, float]:

@@ -383,3 +383,172 @@ def test_vectorised_evaluation_equals_elementwise(tree: Tree, xs: list[float]) -
         return
     one_by_one = [float(expression.evaluate({"x": x, "y": 1.5, "z": -0.5})) for x in xs]
     assert np.broadcast_to(together, (len(xs),)).tolist() == one_by_one
+
+
+# ------------------------------------------------------- bound expressions
+# Expression.bind fixes some names (a sweep's parameters) and compiles the rest:
+# it must give what evaluate gives, bit for bit, errors included.
+
+
+def _extend(sub: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    chain = st.tuples(
+        sub, st.lists(st.tuples(st.sampled_from(["+", "-", "*", "/"]), sub), max_size=3)
+    ).map(lambda t: "(" + t[0] + "".join(f" {op} {term}" for op, term in t[1]) + ")")
+    return st.one_of(
+        chain,
+        st.tuples(sub, sub).map(lambda t: f"({t[0]} ** {t[1]})"),
+        sub.map(lambda t: f"(-{t})"),
+        st.tuples(sub, st.sampled_from(["<", "<=", ">", ">=", "==", "!="]), sub).map(
+            lambda t: f"({t[0]} {t[1]} {t[2]})"
+        ),
+        st.tuples(st.sampled_from(["abs", "sqrt", "log", "exp"]), sub).map(
+            lambda t: f"{t[0]}({t[1]})"
+        ),
+        st.tuples(st.sampled_from(["min", "max"]), st.lists(sub, min_size=2, max_size=3)).map(
+            lambda t: f"{t[0]}({', '.join(t[1])})"
+        ),
+        st.tuples(st.sampled_from(["clip", "where"]), sub, sub, sub).map(
+            lambda t: f"{t[0]}({t[1]}, {t[2]}, {t[3]})"
+        ),
+    )
+
+
+_TEXTS = st.recursive(
+    st.sampled_from(["x", "y", "a", "b", "0", "1", "2.5", "1e-3", "0.5"]), _extend, max_leaves=12
+)
+"""Random expression texts over the whole language (names x, y free; a, b fixed)."""
+
+
+_FIXED = st.fixed_dictionaries({"a": _VALUES, "b": _VALUES})
+
+
+@settings(max_examples=300, deadline=None)
+@given(_TEXTS, _FIXED, st.lists(_VALUES, min_size=1, max_size=6), _VALUES)
+def test_bound_expression_equals_evaluate_bit_for_bit(
+    text: str, fixed: dict[str, float], xs: list[float], y: float
+) -> None:
+    expression = parse_expression(text)
+    bound = expression.bind(fixed, ["x", "y"])
+    x = np.array(xs)
+    env = {**fixed, "x": x, "y": y}
+    # The compiled function against the closures, non-finite values included.
+    with np.errstate(all="ignore"):
+        fast = np.asarray(bound.unchecked([x, np.asarray(y)]), dtype=float)
+        slow = np.asarray(
+            expression.root_node.fn({k: np.asarray(v, dtype=float) for k, v in env.items()}),
+            dtype=float,
+        )
+    np.testing.assert_array_equal(fast, slow)
+    assert fast.dtype == slow.dtype
+    # The checked call: the same values, or the same error.
+    try:
+        expected = expression.evaluate(env)
+    except NonFiniteError as exc:
+        with pytest.raises(NonFiniteError) as info:
+            bound(x, y)
+        assert str(info.value) == str(exc)
+    else:
+        got = bound(x, y)
+        np.testing.assert_array_equal(got, expected)
+        assert got.shape == expected.shape
+
+
+@settings(max_examples=200, deadline=None)
+@given(_TEXTS, _FIXED, _VALUES, _VALUES, _VALUES, _VALUES)
+def test_expressions_proved_affine_are_affine(
+    text: str, fixed: dict[str, float], x0: float, y0: float, x1: float, y1: float
+) -> None:
+    expression = parse_expression(text)
+    bound = expression.bind(fixed, ["x", "y"])
+    if not bound.affine:
+        return
+    # f(p + t (q - p)) is linear in t: the midpoint value is the mean of the ends.
+    xs = np.array([x0, x1, (x0 + x1) / 2])
+    ys = np.array([y0, y1, (y0 + y1) / 2])
+    with np.errstate(all="ignore"):
+        values = np.broadcast_to(np.asarray(bound.unchecked([xs, ys]), dtype=float), (3,))
+    if not np.all(np.isfinite(values)):
+        return
+    scale = max(1.0, float(np.max(np.abs(values))))
+    assert values[2] == pytest.approx((values[0] + values[1]) / 2, abs=1e-9 * scale)
+
+
+@pytest.mark.parametrize(
+    ("text", "affine"),
+    [
+        ("a * x + b * y - 3", True),
+        ("-(x - y) * 2 / b", True),
+        ("sqrt(a) * x + log(exp(b)) * y", True),  # functions of fixed names only
+        ("(a + b) * (x - 1) * b", True),
+        ("a", True),  # constant
+        ("x * y", False),
+        ("a / x", False),
+        ("x ** 1", False),  # powers are not analysed: "not proved"
+        ("min(x, 1)", False),
+        ("abs(x)", False),
+        ("(x > 0) * a", False),
+        ("where(a > 0, x, y)", False),
+    ],
+)
+def test_affine_is_proved_from_the_tree(text: str, affine: bool) -> None:
+    assert parse_expression(text).bind({"a": 2.0, "b": 0.5}, ["x", "y"]).affine is affine
+
+
+def test_binding_folds_the_fixed_names_and_keeps_the_variables_free() -> None:
+    expression = parse_expression("a * x * (1 - b) - b * y")
+    first = expression.bind({"a": 2.0, "b": 0.25}, ["x", "y"])
+    second = expression.bind({"a": 3.0, "b": 0.5}, ["x", "y"])  # same plan, new constants
+    x, y = np.array([0.0, 1.0, 2.0]), np.array([1.0, 0.0, -1.0])
+    np.testing.assert_array_equal(first(x, y), 2.0 * x * 0.75 - 0.25 * y)
+    np.testing.assert_array_equal(second(x, y), 3.0 * x * 0.5 - 0.5 * y)
+    # The same text bound with another set of free names is another plan.
+    free_b = expression.bind({"a": 2.0, "y": 1.0}, ["x", "b"])
+    np.testing.assert_array_equal(
+        free_b(x, np.array(0.25)),
+        expression.evaluate({"a": 2.0, "y": 1.0, "x": x, "b": 0.25}),
+    )
+
+
+def test_binding_names_a_missing_value_and_ignores_unused_variables() -> None:
+    with pytest.raises(ExpressionError, match="no value given for 'b'") as info:
+        parse_expression("a + b * x").bind({"a": 1.0}, ["x"])
+    assert info.value.column == 5
+    bound = parse_expression("a + 1").bind({"a": 1.0}, ["x", "unused"])
+    assert float(bound(np.zeros(2), 0.0)) == 2.0
+    with pytest.raises(TypeError, match="takes 2 arrays"):
+        bound(np.zeros(2))
+
+
+def test_bound_expression_reports_non_finite_values_as_evaluate_does() -> None:
+    expression = parse_expression("log(x - a)")
+    bound = expression.bind({"a": 1.0}, ["x"])
+    with pytest.raises(NonFiniteError) as info:
+        bound(np.array([2.0, 0.5]))
+    assert info.value.index == (1,)
+    assert info.value.values == {"a": 1.0, "x": 0.5}
+    assert "log of -0.5" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "sqrt(" * 80 + "x" + ")" * 80,  # deeper than the generated code goes: closures
+        " - ".join(["x"] * 2400) + " * a",  # a long flat chain, near the length limit
+        "-" * 90 + "x",
+    ],
+)
+def test_deep_and_long_expressions_bind_too(text: str) -> None:
+    expression = parse_expression(text)
+    bound = expression.bind({"a": 0.5}, ["x"])
+    x = np.array([0.25, 4.0])
+    np.testing.assert_array_equal(bound(x), expression.evaluate({"a": 0.5, "x": x}))
+
+
+def test_bound_expressions_pickle() -> None:
+    import pickle
+
+    bound = parse_expression("a * x - b").bind({"a": 2.0, "b": 1.0}, ["x"])
+    again = pickle.loads(pickle.dumps(bound))
+    x = np.linspace(0, 1, 5)
+    np.testing.assert_array_equal(again(x), bound(x))
+    assert again.affine and again.variables == ("x",)

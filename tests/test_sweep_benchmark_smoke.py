@@ -64,3 +64,14 @@ def test_the_table_lists_every_case_and_the_verdict(quick_run: tuple[str, dict])
     assert payload["target"]["measured"] is False  # 6 points are too few to project from
     assert payload["target"]["text"] in text
     assert payload["machine"]["cores_usable"] is not None
+
+
+def test_cases_picks_a_subset(tmp_path: Path) -> None:
+    out = tmp_path / "nash.json"
+    argv = ["--quick", "--points", "4", "--workers", "1", "--cases", "sweep_nash"]
+    with contextlib.redirect_stdout(io.StringIO()):
+        assert bench.main([*argv, "--out", str(out)]) == 0
+    payload = json.loads(out.read_text())
+    assert [(c["key"], c["workers"]) for c in payload["cases"]] == [("sweep_nash", 1)]
+    assert payload["settings"]["cases"] == ["sweep_nash"]
+    assert payload["cases"][0]["errors"] == 0

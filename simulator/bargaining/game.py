@@ -109,18 +109,18 @@ class BargainingGame:
             if value is None:
                 continue
             array = np.asarray(value, dtype=float).reshape(-1)
-            if array.shape != (n,) or not np.all(np.isfinite(array)):
+            if array.shape != (n,) or not np.isfinite(array).all():
                 raise ValueError(f"{where}: {name} must be {n} finite numbers, got {value!r}")
             object.__setattr__(self, name, array)
-        if self.weights is not None and np.any(self.weights <= 0):
+        if self.weights is not None and (self.weights <= 0).any():
             raise ValueError(f"{where}: weights must be positive, got {self.weights}")
         if self.proportions is not None and (
-            np.any(self.proportions < 0) or not np.any(self.proportions > 0)
+            (self.proportions < 0).any() or not (self.proportions > 0).any()
         ):
             raise ValueError(
                 f"{where}: proportions must be non-negative and not all 0, got {self.proportions}"
             )
-        if self.discount is not None and np.any((self.discount <= 0) | (self.discount >= 1)):
+        if self.discount is not None and ((self.discount <= 0) | (self.discount >= 1)).any():
             raise ValueError(f"{where}: discount factors must lie in (0, 1), got {self.discount}")
         if not 0 <= self.proposer < n:
             raise ValueError(f"{where}: proposer must be a player index, got {self.proposer}")
@@ -201,12 +201,16 @@ def _check(
     deal = np.asarray(solution.deal, dtype=float)
     feasible = bool(problem.feasible(deal))
     actual = problem.payoffs(deal)
-    payoffs_match = bool(np.allclose(actual, solution.payoffs, atol=tol, rtol=0))
+    # np.allclose(actual, reported, atol=tol, rtol=0) for finite payoffs, without its overhead.
+    reported = np.asarray(solution.payoffs, dtype=float)
+    payoffs_match = bool(
+        actual.shape == reported.shape and (np.abs(actual - reported) <= tol).all()
+    )
     rational: bool | None = None
     if solution.concept != "utilitarian":
-        rational = bool(np.all(actual - problem.disagreement >= -tol))
+        rational = bool((actual - problem.disagreement >= -tol).all())
     assert sample is not None
-    undominated = not bool(np.any(np.all(sample > actual + tol, axis=1)))
+    undominated = not bool(((sample > actual + tol).all(axis=1)).any())
     failures: list[str] = []
     if not feasible:
         failures.append("the deal is outside the deal space")
@@ -407,7 +411,7 @@ def _starts(
             z = np.asarray(deal, dtype=float).reshape(-1)
         except (TypeError, ValueError):
             z = np.full(0, np.nan)
-        if z.shape != (problem.n_issues,) or not np.all(np.isfinite(z)):
+        if z.shape != (problem.n_issues,) or not np.isfinite(z).all():
             raise ValueError(
                 f"solve_bargaining: the start for {concept} must be a deal of "
                 f"{problem.n_issues} finite numbers, got {deal!r}"

@@ -18,10 +18,18 @@ an exception.
 The only constraints besides ``u > d`` (which the logarithm enforces) are
 linear, so the product is maximised by an active-set Newton method over ``X``
 (Gill & Murray 1974) with second differences of the utilities, a few steps
-from a screened start; SLSQP takes over if Newton stalls.
+from a screened start; SLSQP takes over if Newton stalls. Utilities that are
+proved affine (a scenario's expressions linear in the issues, see
+:attr:`simulator.expressions.BoundExpression.affine`) have an exact Jacobian
+and no curvature of their own: the Newton step then uses the exact Hessian
+of the Nash product, ``sum_i w_i C_i C_i^T / g_i^2``, and a warm start from
+a sweep's previous answer converges in one or two steps.
 """
 
 from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
 
 import numpy as np
 import numpy.typing as npt
@@ -45,7 +53,7 @@ from simulator.bargaining.problem import (
     _check_start,
     _dominated_by_sample,
     _Evaluator,
-    _kkt_residual,
+    _kkt_fit,
     _no_agreement,
     _sample_concave,
     _solution,
@@ -85,7 +93,7 @@ def nash_bargaining(
         w = np.ones(n)
     else:
         w = np.asarray(weights, dtype=float).reshape(-1)
-        if w.shape != (n,) or not np.all(np.isfinite(w)) or np.any(w <= 0):
+        if w.shape != (n,) or not np.isfinite(w).all() or (w <= 0).any():
             raise ValueError(
                 f"nash_bargaining: weights must be {n} positive finite numbers, got {weights!r}"
             )
@@ -97,11 +105,9 @@ def nash_bargaining(
     # Gains below this floor are treated as zero: log is kept finite off the feasible set.
     floor = problem.tolerance.payoff
     gains = problem.sample_payoffs - d
-    inside = np.all(gains > floor, axis=-1)
-    if np.any(inside):
-        with np.errstate(divide="ignore", invalid="ignore"):
-            scores = np.where(inside, np.log(np.maximum(gains, floor)) @ w, -np.inf)
-        starts = _screen(problem, scores, first, inside=True)
+    inside = (gains > floor).all(axis=-1)
+    if inside.any():
+        starts = _screened(problem, gains, inside, floor, w, first)
     elif first:
         starts = iter(first)
     else:
@@ -127,10 +133,11 @@ def nash_bargaining(
         g = np.maximum(u - d, floor)
         return -float(w @ np.log(g)), -((w / g) @ jac)
 
-    constraints = _stacked_constraint(
-        problem, lambda z: ev(z)[0] - d - floor, lambda z: ev(z)[1], k
-    )
-    bounds = _bounds(problem)
+    def slsqp(z0: FloatArray) -> FloatArray:
+        constraints = _stacked_constraint(
+            problem, lambda z: ev(z)[0] - d - floor, lambda z: ev(z)[1], k
+        )
+        return _slsqp(fun, z0, _bounds(problem), constraints)
 
     def gradient_scale(z: FloatArray) -> float:
         # The size of the terms of grad f = -sum_i (w_i / g_i) grad u_i (see _kkt_residual).
@@ -140,10 +147,12 @@ def nash_bargaining(
     def newton(z: FloatArray) -> tuple[float, FloatArray, FloatArray] | None:
         u, jac, hess = ev.hessian(z)
         g = u - d
-        if np.any(g <= floor):
+        if (g <= floor).any():
             return None
         r = w / g
-        curvature = (jac.T * (r / g)) @ jac - (r @ hess.reshape(n, -1)).reshape(k, k)
+        curvature = (jac.T * (r / g)) @ jac
+        if not ev.affine:  # an affine utility's Hessian is zero
+            curvature = curvature - (r @ hess.reshape(n, -1)).reshape(k, k)
         return -float(w @ np.log(g)), -(r @ jac), curvature
 
     def value(z: FloatArray) -> float:
@@ -152,15 +161,20 @@ def nash_bargaining(
         g = ev.hessian(z)[0] - d
         return -float(w @ np.log(g)) if (g > floor).all() else np.inf
 
+    # The KKT fit of each run's deal: the answer's binding constraints reuse it.
+    fits: dict[bytes, tuple[list[FloatArray], FloatArray]] = {}
+
     def solve(z0: FloatArray) -> _Run | None:
         # Newton first (a few steps from a good start); SLSQP when Newton stalls.
         z = _newton_on_polytope(problem, newton, value, z0) if value(z0) < np.inf else None
         if z is None:
-            z = np.clip(_slsqp(fun, z0, bounds, constraints), problem.lower, problem.upper)
-        if not problem.feasible(z) or np.any(ev(z)[0] - d <= floor):
+            z = np.clip(slsqp(z0), problem.lower, problem.upper)
+        if not problem.feasible(z) or (ev(z)[0] - d <= floor).any():
             return None
         f, grad = fun(z)
-        kkt = _kkt_residual(grad, _active_normals(problem, z), gradient_scale(z))
+        normals = _active_normals(problem, z)
+        kkt, lam = _kkt_fit(grad, normals, gradient_scale(z))
+        fits[z.tobytes()] = (normals, lam)
         return _Run(x=z, value=-f, kkt=kkt)
 
     tol = problem.solve_tolerance
@@ -176,7 +190,9 @@ def nash_bargaining(
     best = max(found, key=lambda r: r.value)
     deal = best.x
     grad = fun(deal)[1]
-    binding = _strongly_active(problem, deal, grad, gradient_scale(deal))
+    fitted = fits.get(deal.tobytes())
+    scale = gradient_scale(deal) if fitted is None else None
+    binding = _strongly_active(problem, deal, grad, scale, fitted=fitted)
     unique, notes, optima = _uniqueness(problem, ev, found, concave, binding, "Nash product")
     evidence = {
         "log_nash_product": best.value,
@@ -189,3 +205,23 @@ def nash_bargaining(
         "dominated_by_sample": _dominated_by_sample(problem, ev(deal)[0]),
     }
     return _solution(concept, problem, deal, unique, evidence, notes, payoffs=ev(deal)[0])
+
+
+def _screened(
+    problem: BargainingProblem,
+    gains: FloatArray,
+    inside: npt.ArrayLike,
+    floor: float,
+    w: FloatArray,
+    first: tuple[FloatArray, ...],
+) -> Iterator[FloatArray]:
+    """The starts: ``first``, then sample deals screened by their Nash product (lazily).
+
+    A warm-started solve of a concave problem stops after ``first``: the
+    sample's scores are computed only when a further start is wanted.
+    """
+    yield from first
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scores = np.where(inside, np.log(np.maximum(gains, floor)) @ w, -np.inf)
+    # _screen yields ``first`` again before the sample deals, which it keeps apart from them.
+    yield from itertools.islice(_screen(problem, scores, first, inside=True), len(first), None)

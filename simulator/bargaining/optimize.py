@@ -32,6 +32,7 @@ product) with an active-set Newton method; SLSQP remains the fallback.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -656,7 +657,8 @@ def _newton_on_polytope(
     active = (h_vec - g_mat @ z <= 1e-12 * scale) | sticky
     dropped = -1
     null_key = b""
-    null = np.eye(k)
+    null, solver = np.eye(k), np.zeros((0, k))
+    polytope_key = np.int64(k).tobytes() + g_mat.tobytes()
     for _ in range(max_iter):
         evaluated = objective(z)
         if evaluated is None:
@@ -667,16 +669,15 @@ def _newton_on_polytope(
         key = active.tobytes()
         if key != null_key:
             null_key = key
-            if rows.size:
-                _, sv, vt = np.linalg.svd(normals)
-                rank = int(np.sum(sv > 1e-10 * sv[0]))
-                null = vt[rank:].T
-            else:
-                null = np.eye(k)
+            null, solver = _null_space(polytope_key, key, normals, k)
         if null.shape[1]:
             reduced = null.T @ hess @ null
-            eig, vec = np.linalg.eigh(0.5 * (reduced + reduced.T))
-            top = max(float(np.max(np.abs(eig))), 1e-300)
+            if null.shape[1] == 1:
+                # A 1 x 1 eigenproblem (one free direction): the entry, eigenvector 1.
+                eig, vec = reduced[0], _ONE
+            else:
+                eig, vec = np.linalg.eigh(0.5 * (reduced + reduced.T))
+            top = max(float(np.abs(eig).max()), 1e-300)
             eig = np.maximum(eig, 1e-6 * top)
             step = -null @ (vec @ ((vec.T @ (null.T @ grad)) / eig))
         else:
@@ -686,10 +687,10 @@ def _newton_on_polytope(
             if not rows.size:
                 return z
             # Multipliers of the active rows: grad + normals^T lam = 0, lam >= 0 at a minimum.
-            lam = np.linalg.lstsq(normals.T, -grad, rcond=None)[0]
+            lam = solver @ -grad  # the least-squares solution, as lstsq(normals.T, -grad)
             lam[sticky[rows]] = np.inf
-            worst = int(np.argmin(lam))
-            tiny = 1e-9 * max(float(np.linalg.norm(grad)), 1.0)
+            worst = int(lam.argmin())
+            tiny = 1e-9 * max(math.sqrt(float(grad @ grad)), 1.0)  # np.linalg.norm(grad)
             if lam[worst] >= -tiny or rows[worst] == dropped:
                 return z
             dropped = int(rows[worst])
@@ -704,11 +705,11 @@ def _newton_on_polytope(
         hit = -1
         if blocking.any():
             ratios = np.where(blocking, room / np.where(blocking, move, 1.0), np.inf)
-            hit = int(np.argmin(ratios))
+            hit = int(ratios.argmin())
             reach = float(ratios[hit])
         alpha = min(1.0, reach)
         while True:
-            trial = np.clip(z + alpha * step, problem.lower, problem.upper)
+            trial = np.minimum(np.maximum(z + alpha * step, problem.lower), problem.upper)
             f_trial = value(trial)
             if f_trial <= f - 1e-4 * alpha * decrement:
                 break
@@ -730,19 +731,69 @@ def _newton_on_polytope(
     return None
 
 
+_ONE = np.ones((1, 1))
+_ONE.flags.writeable = False
+_NULL_SPACES: dict[tuple[bytes, bytes], tuple[FloatArray, FloatArray]] = {}
+_NULL_SPACE_CACHE_SIZE = 256
+
+
+def _null_space(
+    polytope: bytes, active: bytes, normals: FloatArray, k: int
+) -> tuple[FloatArray, FloatArray]:
+    """The directions along the active rows ``normals`` ``(m, k)``, and their multiplier map.
+
+    Returns an orthonormal basis ``(k, r)`` of the null space of ``normals``
+    (from its SVD: rows with singular value above ``1e-10`` of the largest span
+    the row space) and the pseudo-inverse ``(m, k)`` of ``normals.T``, which
+    maps a gradient to the least-squares multipliers of the active rows. Both
+    depend on the deal space's rows and which are active alone, and a sweep's
+    problems share their deal space, so they are remembered per
+    ``(polytope, active)`` key (the rows' and the active mask's bytes; emptied
+    when full).
+    """
+    key = (polytope, active)
+    found = _NULL_SPACES.get(key)
+    if found is not None:
+        return found
+    if normals.shape[0]:
+        _, sv, vt = np.linalg.svd(normals)
+        rank = int(np.sum(sv > 1e-10 * sv[0]))
+        null = np.asarray(vt[rank:].T, dtype=float)
+        solver = np.asarray(np.linalg.pinv(normals.T), dtype=float)
+    else:
+        null, solver = np.eye(k), np.zeros((0, k))
+    null.flags.writeable = False
+    solver.flags.writeable = False
+    if len(_NULL_SPACES) >= _NULL_SPACE_CACHE_SIZE:
+        _NULL_SPACES.clear()  # rare (a sweep has a few active sets); safe with threads
+    _NULL_SPACES[key] = (null, solver)
+    return null, solver
+
+
 def _strongly_active(
-    problem: BargainingProblem, z: FloatArray, grad: FloatArray, scale: float | None = None
+    problem: BargainingProblem,
+    z: FloatArray,
+    grad: FloatArray,
+    scale: float | None = None,
+    fitted: tuple[list[FloatArray], FloatArray] | None = None,
 ) -> list[FloatArray]:
     """Normals of the bounds and linear rows active at ``z`` with a positive KKT multiplier.
 
     ``grad``: gradient of the minimised objective over the issues. A constraint
     whose multiplier is zero could be left without changing the optimum, so
-    only these bind the answer.
+    only these bind the answer. ``fitted``: the active normals at ``z`` and
+    their multipliers from :func:`~simulator.bargaining.problem._kkt_fit` with
+    this ``grad`` and ``scale``, when the caller has them (the same fit again).
     """
-    normals = _active_normals(problem, z)
-    if not normals:
-        return []
-    _, lam = _kkt_fit(grad, normals, scale)
+    if fitted is None:
+        normals = _active_normals(problem, z)
+        if not normals:
+            return []
+        _, lam = _kkt_fit(grad, normals, scale)
+    else:
+        normals, lam = fitted
+        if not normals:
+            return []
     top = float(np.max(lam)) if lam.size else 0.0
     return [nrm for nrm, m in zip(normals, lam, strict=True) if m > 1e-6 * max(top, 1e-300)]
 

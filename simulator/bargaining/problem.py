@@ -85,7 +85,10 @@ class BargainingProblem:
     """A bargaining problem ``(X, u, d)`` as in the module docstring.
 
     ``players``: labels, length ``n``. ``lower``, ``upper``: shape ``(k,)``.
-    ``utility``: vectorised, ``(..., k) -> (..., n)``. ``disagreement``: ``(n,)``.
+    ``utility``: vectorised, ``(..., k) -> (..., n)``; an object whose
+    attribute ``affine`` is ``True`` declares (having proved it) that every
+    utility is affine in the deal, and the optimizers then use exact
+    derivatives (see :func:`_declared_affine`). ``disagreement``: ``(n,)``.
     ``A_ub``, ``b_ub``: optional, shapes ``(m, k)`` and ``(m,)``.
     ``issues``: labels for the ``k`` issues (default ``z0, z1, ...``).
     ``n_starts``: at most how many starting deals an optimizer tries (it stops
@@ -130,13 +133,13 @@ class BargainingProblem:
                 f"{where}: lower and upper must have the same non-zero length, "
                 f"got {lower.shape} and {upper.shape}"
             )
-        if not (np.all(np.isfinite(lower)) and np.all(np.isfinite(upper))):
+        if not (np.isfinite(lower).all() and np.isfinite(upper).all()):
             raise ValueError(f"{where}: issue bounds must be finite")
-        if np.any(lower > upper):
+        if (lower > upper).any():
             bad = int(np.argmax(lower > upper))
             raise ValueError(f"{where}: issue {bad} has lower {lower[bad]} > upper {upper[bad]}")
         d = np.asarray(self.disagreement, dtype=float).reshape(-1)
-        if d.shape != (n,) or not np.all(np.isfinite(d)):
+        if d.shape != (n,) or not np.isfinite(d).all():
             raise ValueError(
                 f"{where}: disagreement must be {n} finite numbers (one per player), got {d}"
             )
@@ -150,7 +153,7 @@ class BargainingProblem:
                 raise ValueError(
                     f"{where}: A_ub has {a_ub.shape[0]} rows but b_ub has {b_ub.size} entries"
                 )
-            if not (np.all(np.isfinite(a_ub)) and np.all(np.isfinite(b_ub))):
+            if not (np.isfinite(a_ub).all() and np.isfinite(b_ub).all()):
                 raise ValueError(f"{where}: A_ub and b_ub must be finite")
         issues = tuple(self.issues) if self.issues else tuple(f"z{j}" for j in range(k))
         if len(issues) != k:
@@ -194,8 +197,13 @@ class BargainingProblem:
 
     @property
     def deal_tolerance(self) -> FloatArray:
-        """Per-issue distance below which two optimizer results are the same deal."""
-        return SOLVE_RTOL * np.maximum(self.upper - self.lower, 1.0)
+        """Per-issue distance below which two optimizer results are the same deal (read-only)."""
+        cached = self.__dict__.get("_deal_tolerance")
+        if cached is None:
+            cached = SOLVE_RTOL * np.maximum(self.upper - self.lower, 1.0)
+            cached.flags.writeable = False
+            object.__setattr__(self, "_deal_tolerance", cached)
+        return cast(FloatArray, cached)
 
     def payoffs(self, deals: npt.ArrayLike) -> FloatArray:
         """Utilities of ``deals`` (shape ``(..., k)``) as an array of shape ``(..., n)``.
@@ -211,8 +219,8 @@ class BargainingProblem:
                 f"BargainingProblem.payoffs: utility returned shape {values.shape} "
                 f"for deals of shape {z.shape}; expected {expected}"
             )
-        if not np.all(np.isfinite(values)):
-            bad = np.argwhere(~np.all(np.isfinite(values), axis=-1))[0]
+        if not np.isfinite(values).all():
+            bad = np.argwhere(~np.isfinite(values).all(axis=-1))[0]
             raise ValueError(
                 f"BargainingProblem.payoffs: utility is not finite at deal {z[tuple(bad)].tolist()}"
             )
@@ -222,11 +230,11 @@ class BargainingProblem:
         """Whether each deal (shape ``(..., k)``) lies in the deal space, within tolerance."""
         z = np.asarray(deals, dtype=float)
         tol = self.deal_tolerance
-        ok = np.all((z >= self.lower - tol) & (z <= self.upper + tol), axis=-1)
+        ok = ((z >= self.lower - tol) & (z <= self.upper + tol)).all(axis=-1)
         if self.A_ub is not None and self.b_ub is not None:
             slack = self.b_ub - z @ self.A_ub.T
             scale = np.abs(self.A_ub) @ tol
-            ok &= np.all(slack >= -scale, axis=-1)
+            ok &= (slack >= -scale).all(axis=-1)
         return np.asarray(ok)
 
     def project(self, deals: npt.ArrayLike) -> FloatArray:
@@ -375,6 +383,57 @@ def _chebyshev_centre(
 # Private kernel shared by the solution modules: plain arrays in, plain arrays out.
 
 
+def _declared_affine(problem: BargainingProblem) -> bool:
+    """Whether the problem's utility declares itself affine in the deal (``utility.affine``).
+
+    A utility object may carry ``affine = True`` when it has proved (not
+    sampled) that every player's utility is ``c_i + C_i . z``, as the
+    scenario's expressions do when the issues enter them linearly
+    (:attr:`simulator.expressions.BoundExpression.affine`). The optimizers then
+    use its exact Jacobian and zero Hessian instead of finite differences.
+    """
+    return getattr(problem.utility, "affine", False) is True
+
+
+def _affine_jacobian(problem: BargainingProblem) -> FloatArray:
+    """The constant Jacobian ``C`` ``(n, k)`` of an affine utility (read-only, on the problem).
+
+    ``C[:, j] = (u(lower + span_j e_j) - u(lower)) / span_j``: exact for an
+    affine map up to round-off, on deals inside the box; fixed issues get 0,
+    as the finite differences give them. One utility call on ``k + 1`` deals.
+    """
+    cached = problem.__dict__.get("_affine_jacobian")
+    if cached is not None:
+        return cast(FloatArray, cached)
+    key = problem.lower.tobytes() + problem.upper.tobytes()
+    probe = _PROBES.get(key)
+    if probe is None:  # the probe deals depend on the box alone, shared by a sweep's problems
+        span = problem.upper - problem.lower
+        fixed = span <= 0
+        step = np.where(fixed, 1.0, span)
+        points = np.vstack([problem.lower, problem.lower + np.diag(np.where(fixed, 0.0, span))])
+        probe = (points, step[:, None], fixed)
+        for array in probe:
+            array.flags.writeable = False
+        if len(_PROBES) >= _GEOMETRY_CACHE_SIZE:
+            _PROBES.clear()
+        _PROBES[key] = probe
+    points, step, fixed = probe
+    values = problem.payoffs(points)
+    jac = ((values[1:] - values[0]) / step).T
+    jac[:, fixed] = 0.0
+    jac.flags.writeable = False
+    object.__setattr__(problem, "_affine_jacobian", jac)
+    return jac
+
+
+_PROBES: dict[bytes, tuple[FloatArray, FloatArray, npt.NDArray[np.bool_]]] = {}
+
+
+_CENTRAL_STEP = float(np.cbrt(np.finfo(float).eps))
+"""Relative step of the central differences: the cube root of the machine epsilon."""
+
+
 class _Evaluator:
     """Utilities and their central-difference Jacobian at one deal, cached.
 
@@ -383,6 +442,10 @@ class _Evaluator:
     such as ``z ** 0.5`` are undefined outside it. ``calls`` counts the calls of
     the utility. :meth:`hessian` adds second derivatives (forward differences of
     the Jacobian, one more call on ``k (2k + 1)`` deals).
+
+    For a utility that declares itself affine (:func:`_declared_affine`) the
+    Jacobian is the exact constant one (:func:`_affine_jacobian`) and the
+    Hessian zero, so each deal costs one utility call on one deal.
     """
 
     def __init__(self, problem: BargainingProblem) -> None:
@@ -391,12 +454,12 @@ class _Evaluator:
         span = problem.upper - problem.lower
         # The step scales with |z| down to a thousandth of the range: utilities such
         # as z ** 0.3 are steep near 0, where a range-sized step misjudges the slope.
-        self.step = np.cbrt(np.finfo(float).eps)
+        self.step = _CENTRAL_STEP
         self.floor = 1e-3 * np.where(span > 0, span, 1.0)
         self.span = span
-        self.eye = np.eye(k)
+        self.k = k
         self.fixed = span <= 0
-        self.any_fixed = bool(np.any(self.fixed))
+        self.any_fixed = bool(self.fixed.any())
         self.lower = problem.lower
         self.upper = problem.upper
         self.utility = problem.utility
@@ -408,6 +471,22 @@ class _Evaluator:
         self._jac: FloatArray = np.empty(0)
         self._hkey = b""
         self._hess: FloatArray = np.empty(0)
+        self.affine = _declared_affine(problem)
+        if self.affine:
+            self._affine_jac = _affine_jacobian(problem)
+            self._zero_hess = np.zeros((self.n, k, k))
+            self._zero_hess.flags.writeable = False
+
+    def _affine_at(self, z: FloatArray, key: bytes) -> tuple[FloatArray, FloatArray]:
+        """``(u(z), C)`` of an affine utility, cached as :meth:`__call__` and :meth:`hessian`."""
+        zc = np.minimum(np.maximum(z, self.lower), self.upper)
+        self._key = self._hkey = key
+        self._u, self._jac, self._hess = (
+            self._values(zc[None, :])[0],
+            self._affine_jac,
+            self._zero_hess,
+        )
+        return self._u, self._jac
 
     def _stencils(self, zc: FloatArray) -> tuple[FloatArray, FloatArray]:
         """Difference stencils around deals ``zc`` (shape ``(m, k)``, inside the box).
@@ -451,7 +530,9 @@ class _Evaluator:
         key = z.tobytes()
         if key == self._key:
             return self._u, self._jac
-        k = self.eye.shape[0]
+        if self.affine:
+            return self._affine_at(z, key)
+        k = self.k
         zc = np.minimum(np.maximum(z, self.lower), self.upper)
         pts, spacing = self._stencils(zc[None, :])
         # A fresh array per call: a utility may return a view of its input.
@@ -471,7 +552,10 @@ class _Evaluator:
         key = z.tobytes()
         if key == self._hkey:
             return self._u, self._jac, self._hess
-        k = self.eye.shape[0]
+        if self.affine:
+            self._affine_at(z, key)
+            return self._u, self._jac, self._hess
+        k = self.k
         zc = np.minimum(np.maximum(z, self.lower), self.upper)
         h = 1e-4 * np.maximum(np.abs(zc), 10.0 * self.floor)
         h = np.minimum(h, 0.5 * np.where(self.span > 0, self.span, 1.0))
@@ -522,17 +606,32 @@ def _polytope(problem: BargainingProblem) -> tuple[FloatArray, FloatArray, Float
     cached = problem.__dict__.get("_polytope")
     if cached is not None:
         return cast(tuple[FloatArray, FloatArray, FloatArray], cached)
-    k = problem.n_issues
-    eye = np.eye(k)
-    rows = [eye, -eye]
-    rhs = [problem.upper, -problem.lower]
+    # The rows depend on the deal space alone, which the problems of a sweep share.
+    parts = [np.int64(problem.n_issues).tobytes(), problem.lower.tobytes(), problem.upper.tobytes()]
     if problem.A_ub is not None and problem.b_ub is not None:
-        rows.append(problem.A_ub)
-        rhs.append(problem.b_ub)
-    g = np.vstack(rows)
-    found = (g, np.concatenate(rhs), np.abs(g) @ np.maximum(problem.upper - problem.lower, 1.0))
+        parts += [problem.A_ub.tobytes(), problem.b_ub.tobytes()]
+    key = b"|".join(parts)
+    found = _POLYTOPES.get(key)
+    if found is None:
+        if len(_POLYTOPES) >= _GEOMETRY_CACHE_SIZE:
+            _POLYTOPES.clear()  # rare; a plain dict stays safe with threads
+        k = problem.n_issues
+        eye = np.eye(k)
+        rows = [eye, -eye]
+        rhs = [problem.upper, -problem.lower]
+        if problem.A_ub is not None and problem.b_ub is not None:
+            rows.append(problem.A_ub)
+            rhs.append(problem.b_ub)
+        g = np.vstack(rows)
+        found = (g, np.concatenate(rhs), np.abs(g) @ np.maximum(problem.upper - problem.lower, 1.0))
+        for array in found:
+            array.flags.writeable = False
+        _POLYTOPES[key] = found
     object.__setattr__(problem, "_polytope", found)
     return found
+
+
+_POLYTOPES: dict[bytes, tuple[FloatArray, FloatArray, FloatArray]] = {}
 
 
 def _active_normals(problem: BargainingProblem, z: FloatArray, extra: int = 0) -> list[FloatArray]:
@@ -582,7 +681,7 @@ def _distinct(points: Sequence[FloatArray], tol: FloatArray | float) -> list[Flo
     """The points of ``points`` that differ from every earlier one by more than ``tol``."""
     kept: list[FloatArray] = []
     for p in points:
-        if all(np.any(np.abs(p - q) > tol) for q in kept):
+        if all((np.abs(p - q) > tol).any() for q in kept):
             kept.append(p)
     return kept
 
@@ -601,7 +700,7 @@ def _check_start(
         z = np.asarray(start, dtype=float).reshape(-1)
     except (TypeError, ValueError):
         z = np.full(0, np.nan)
-    if z.shape != (problem.n_issues,) or not np.all(np.isfinite(z)):
+    if z.shape != (problem.n_issues,) or not np.isfinite(z).all():
         raise ValueError(
             f"{where}: start must be a deal of {problem.n_issues} finite numbers, got {start!r}"
         )
@@ -616,8 +715,8 @@ def _dominated_by_sample(problem: BargainingProblem, payoffs: FloatArray) -> boo
     :attr:`BargainingProblem.solve_tolerance`.
     """
     u = problem.sample_payoffs
-    keep = np.all(u >= payoffs - problem.tolerance.payoff, axis=1)
-    return bool(np.any(keep & np.any(u > payoffs + problem.solve_tolerance, axis=1)))
+    keep = (u >= payoffs - problem.tolerance.payoff).all(axis=1)
+    return bool((keep & (u > payoffs + problem.solve_tolerance).any(axis=1)).any())
 
 
 def _sample_concave(problem: BargainingProblem) -> bool:
@@ -636,14 +735,23 @@ def _sample_concave(problem: BargainingProblem) -> bool:
     cached = problem.__dict__.get("_concave")
     if cached is not None:
         return bool(cached)
+    if _declared_affine(problem):
+        # Affine utilities are concave; the midpoint test would pass up to round-off.
+        object.__setattr__(problem, "_concave", True)
+        return True
     sample, values = problem.sample[1:], problem.sample_payoffs[1:]
     half = sample.shape[0] // 2
     first, second = _PAIRS[:half], _PAIRS[half : 2 * half]
     middle = problem.payoffs((sample[first] + sample[second]) / 2.0)
     gap = middle - (values[first] + values[second]) / 2.0
-    concave = bool(np.all(gap >= -problem.solve_tolerance))
+    concave = bool((gap >= -problem.solve_tolerance).all())
     object.__setattr__(problem, "_concave", concave)
     return concave
+
+
+def _row_norms(rows: FloatArray) -> FloatArray:
+    """``np.linalg.norm(rows, axis=1, keepdims=True)`` for real rows, as numpy computes it."""
+    return np.sqrt(np.add.reduce(rows * rows, axis=1, keepdims=True))
 
 
 def _free_direction(
@@ -665,10 +773,10 @@ def _free_direction(
     k = problem.n_issues
     u, jac = ev(z)
     free = ~(problem.upper <= problem.lower)
-    rows = [jac / np.maximum(np.linalg.norm(jac, axis=1, keepdims=True), 1e-300)]
+    rows = [jac / np.maximum(_row_norms(jac), 1e-300)]
     if binding:
         edges = np.array([b[:k] for b in binding])
-        rows.append(edges / np.maximum(np.linalg.norm(edges, axis=1, keepdims=True), 1e-300))
+        rows.append(edges / np.maximum(_row_norms(edges), 1e-300))
     stacked = np.vstack(rows)[:, free]
     if stacked.shape[1] == 0:
         return None
@@ -688,9 +796,9 @@ def _free_direction(
     trials_arr = np.array(trials)
     moved = np.max(np.abs(trials_arr - z) / np.where(free, span, 1.0), axis=1)
     pay = problem.payoffs(trials_arr)
-    same = np.all(np.abs(pay - u) <= problem.solve_tolerance, axis=1)
+    same = (np.abs(pay - u) <= problem.solve_tolerance).all(axis=1)
     ok = same & (moved > 10 * SOLVE_RTOL) & problem.feasible(trials_arr)
-    return trials_arr[int(np.argmax(ok))] if np.any(ok) else None
+    return trials_arr[int(np.argmax(ok))] if ok.any() else None
 
 
 def _no_agreement(

@@ -34,7 +34,12 @@ from pydantic import Field, PlainValidator, ValidationError, WithJsonSchema, mod
 
 from simulator.bargaining.game import CONCEPTS, BargainingGame
 from simulator.bargaining.problem import BargainingProblem
-from simulator.expressions import Expression, ExpressionError, parse_expression
+from simulator.expressions import (
+    BoundExpression,
+    Expression,
+    ExpressionError,
+    parse_expression,
+)
 from simulator.kinds import CheckContext, check_player_list, did_you_mean, game_path
 from simulator.kinds.deals import (
     NO_DEAL,
@@ -321,7 +326,15 @@ def linear_constraint(
 
 
 class _ScenarioUtility:
-    """The actors' utilities as one vectorised map: deals ``(..., k)`` -> ``(..., n)``."""
+    """The actors' utilities as one vectorised map: deals ``(..., k)`` -> ``(..., n)``.
+
+    The optimizers call it thousands of times per problem with the parameters
+    fixed, so each expression is bound to them once (:meth:`Expression.bind`:
+    the parameter-only sub-expressions folded, the rest compiled) and the
+    utilities are checked for finite values together; the answers are bit for
+    bit those of evaluating the expressions on the parameters and the deal
+    (:meth:`evaluate`), which also gives the errors (a non-finite utility).
+    """
 
     def __init__(
         self,
@@ -332,8 +345,35 @@ class _ScenarioUtility:
         self.expressions = tuple(expressions)
         self.issues = tuple(issues)
         self.parameters = dict(parameters)
+        used = set().union(*(e.names for e in self.expressions)) if self.expressions else set()
+        variables = [name for name in self.issues if name in used]
+        self._columns = [self.issues.index(name) for name in variables]
+        # Issue names shadow parameters of the same name, as in evaluate().
+        fixed = {k: v for k, v in self.parameters.items() if k not in self.issues}
+        try:
+            self._bound: tuple[BoundExpression, ...] | None = tuple(
+                e.bind(fixed, variables) for e in self.expressions
+            )
+        except ExpressionError:
+            self._bound = None  # evaluate() raises it, where the caller expects it
+        # Proved from the expressions' trees: the optimizers then use exact derivatives.
+        self.affine = self._bound is not None and all(e.affine for e in self._bound)
 
     def __call__(self, z: FloatArray) -> FloatArray:
+        z = np.asarray(z, dtype=float)
+        if self._bound is None:
+            return self.evaluate(z)
+        columns = [z[..., j] for j in self._columns]
+        out = np.empty((*z.shape[:-1], len(self._bound)))
+        with np.errstate(all="ignore"):
+            for i, e in enumerate(self._bound):
+                out[..., i] = e.unchecked(columns)
+        if not np.isfinite(out).all():
+            return self.evaluate(z)  # raises, naming the expression and the deal
+        return out
+
+    def evaluate(self, z: FloatArray) -> FloatArray:
+        """The utilities at deals ``z`` by evaluating the expressions (the reference path)."""
         z = np.asarray(z, dtype=float)
         env: dict[str, Any] = dict(self.parameters)
         env.update({name: z[..., j] for j, name in enumerate(self.issues)})
@@ -704,6 +744,7 @@ def build(
     every term.
     """
     path = game_path(spec, scenario)
+    bargained = set(bargained_issues(spec, scenario.issues))
     lower, upper, a_ub, b_ub = problem_bounds(spec, scenario, parameters, path)
     utility = scenario_utility(scenario, spec.players, parameters)
     disagreement, sources = _disagreement(spec, scenario, parameters, path, utility)
@@ -750,9 +791,7 @@ def build(
             concepts=tuple(spec.solutions or ()),
             disagreement_sources=sources,
             in_play=tuple(
-                name
-                for name in scenario.issues
-                if name in spec.fixed or name in bargained_issues(spec, scenario.issues)
+                name for name in scenario.issues if name in spec.fixed or name in bargained
             ),
         )
     except ValueError as exc:
@@ -780,6 +819,7 @@ def _disagreement(
     entries = _entries(spec)
     values: list[float] = []
     sources: list[str] = []
+    payoffs: dict[str, FloatArray] = {}  # deal name -> every player's utility of it
     for i, player in enumerate(spec.players):
         entry = entries[player]
         at: Path = (*path, "disagreement") if single else (*path, "disagreement", player)
@@ -805,19 +845,20 @@ def _disagreement(
             values.append(evaluate_value(entry, parameters, scenario, at))
             sources.append("given")
             continue
-        if deal_name == NO_DEAL:
-            terms = deal_terms(None, scenario, parameters, at)
-            sources.append("no deal")
-        else:
-            terms = deal_terms(
-                scenario.deals[deal_name], scenario, parameters, ("deals", deal_name)
-            )
-            sources.append(f"deal {deal_name}")
-        z = np.array([terms[name] for name in scenario.issues])
-        try:
-            values.append(float(utility(z)[i]))
-        except ExpressionError as exc:
-            raise scenario_error(scenario, ("payoffs", player), str(exc)) from None
+        sources.append("no deal" if deal_name == NO_DEAL else f"deal {deal_name}")
+        if deal_name not in payoffs:
+            if deal_name == NO_DEAL:
+                terms = deal_terms(None, scenario, parameters, at)
+            else:
+                terms = deal_terms(
+                    scenario.deals[deal_name], scenario, parameters, ("deals", deal_name)
+                )
+            z = np.array([terms[name] for name in scenario.issues])
+            try:
+                payoffs[deal_name] = utility(z)
+            except ExpressionError as exc:
+                raise scenario_error(scenario, ("payoffs", player), str(exc)) from None
+        values.append(float(payoffs[deal_name][i]))
     return np.array(values), tuple(sources)
 
 
