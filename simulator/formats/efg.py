@@ -101,6 +101,7 @@ from pathlib import Path
 from simulator.atomic_write import write_text_atomic
 from simulator.errors import InputError, Problem
 from simulator.extensive.tree import ExtensiveGame, InfoSet, TreeBuilder, TreeError
+from simulator.formats.gambit_text import read_game_text
 from simulator.formats.nfg import (
     _END,
     _INTEGER,
@@ -155,18 +156,7 @@ def read_efg(path: str | Path) -> ExtensiveGame:
 def read_efg_document(path: str | Path) -> EfgDocument:
     """Like :func:`read_efg`, with the file's comment and the reader's notes."""
     source = str(path)
-    try:
-        data = Path(path).read_bytes()
-    except OSError as exc:
-        reason = exc.strerror or str(exc)
-        raise InputError.at(source, None, "", f"cannot read the file: {reason}") from None
-    notes: list[str] = []
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        # Older Gambit files come from Latin-1 systems; every byte decodes in it.
-        text = data.decode("latin-1")
-        notes.append("the file is not UTF-8; it was read as Latin-1")
+    text, notes = read_game_text(path)
     document = parse_efg_document(text, source=source)
     if notes:
         document = EfgDocument(document.game, document.comment, (*notes, *document.notes))

@@ -80,6 +80,7 @@ import numpy as np
 
 from simulator.atomic_write import write_text_atomic
 from simulator.errors import InputError
+from simulator.formats.gambit_text import read_game_text
 from simulator.game import StrategicGame
 
 __all__ = [
@@ -151,18 +152,7 @@ def read_nfg(path: str | Path) -> StrategicGame:
 def read_nfg_document(path: str | Path) -> NfgDocument:
     """Like :func:`read_nfg`, with the file's comment, variant and reader's notes."""
     source = str(path)
-    try:
-        data = Path(path).read_bytes()
-    except OSError as exc:
-        reason = exc.strerror or str(exc)
-        raise InputError.at(source, None, "", f"cannot read the file: {reason}") from None
-    notes: list[str] = []
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        # Older Gambit files come from Latin-1 systems; every byte decodes in it.
-        text = data.decode("latin-1")
-        notes.append("the file is not UTF-8; it was read as Latin-1")
+    text, notes = read_game_text(path)
     document = parse_nfg_document(text, source=source)
     if notes:
         document = NfgDocument(
