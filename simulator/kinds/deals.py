@@ -9,11 +9,13 @@ games can refer to one by name.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from simulator.errors import InputError
-from simulator.expressions import ExpressionError, parse_expression
+from simulator.expressions import ExpressionError, NonFiniteError, parse_expression
 from simulator.kinds import CheckContext, did_you_mean
 
 if TYPE_CHECKING:
@@ -128,3 +130,37 @@ def deal_terms(
             raise scenario_error(scenario, path, f"issue {name!r} has no status_quo")
         terms[name] = value
     return terms
+
+
+def utilities_at_deals(
+    scenario: Scenario,
+    players: Sequence[str],
+    parameters: Mapping[str, float],
+    terms: Mapping[str, np.ndarray],
+    describe: Callable[[int], str],
+) -> np.ndarray:
+    """Each player's utility at each of ``k`` deals: shape ``(k, len(players))``.
+
+    ``terms`` maps every issue to an array of its ``k`` values; each utility
+    is evaluated once on those arrays. ``describe(row)`` names where deal
+    ``row`` comes from (a profile, a terminal node), for the error raised when
+    a utility is not finite there.
+    """
+    env: dict[str, Any] = dict(parameters)
+    env.update(terms)
+    k = len(next(iter(terms.values()))) if terms else 1
+    out = np.empty((k, len(players)))
+    for i, player in enumerate(players):
+        try:
+            values = scenario.utility(player).evaluate(env)
+        except NonFiniteError as exc:
+            row = exc.index[0] if exc.index else 0
+            raise scenario_error(
+                scenario,
+                ("payoffs", player),
+                f"the utility of {player} is not finite at {describe(row)}: {exc.message}",
+            ) from None
+        except ExpressionError as exc:
+            raise scenario_error(scenario, ("payoffs", player), str(exc)) from None
+        out[:, i] = np.broadcast_to(values, (k,))
+    return out

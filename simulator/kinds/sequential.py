@@ -39,7 +39,6 @@ import numpy as np
 from pydantic import Field, PlainValidator, WithJsonSchema, model_validator
 
 from simulator.errors import InputError, Problem
-from simulator.expressions import ExpressionError, NonFiniteError
 from simulator.extensive.tree import ExtensiveGame, TreeBuilder, TreeError
 from simulator.kinds import CheckContext, check_player_list, did_you_mean, exact_constant, game_path
 from simulator.kinds.deals import (
@@ -48,7 +47,7 @@ from simulator.kinds.deals import (
     check_no_deal,
     deal_terms,
     evaluate_value,
-    scenario_error,
+    utilities_at_deals,
 )
 from simulator.kinds.fields import (
     IDENTIFIER_PATTERN,
@@ -791,22 +790,9 @@ def _utilities_at(
     """
     from simulator.scenario.yaml_source import format_path
 
-    env: dict[str, Any] = dict(parameters)
-    env.update({name: np.array([row[name] for row in rows]) for name in scenario.issues})
-    out = np.empty((len(rows), len(spec.players)))
-    for i, player in enumerate(spec.players):
-        utility = scenario.utility(player)
-        try:
-            values = utility.evaluate(env)
-        except NonFiniteError as exc:
-            where = sites[exc.index[0] if exc.index else 0].path
-            raise scenario_error(
-                scenario,
-                ("payoffs", player),
-                f"the utility of {player} is not finite at the terminal node "
-                f"{format_path(where)} (line {scenario.line_of(where)}): {exc.message}",
-            ) from None
-        except ExpressionError as exc:
-            raise scenario_error(scenario, ("payoffs", player), str(exc)) from None
-        out[:, i] = np.broadcast_to(values, (len(rows),))
-    return out
+    def describe(row: int) -> str:
+        where = sites[row].path
+        return f"the terminal node {format_path(where)} (line {scenario.line_of(where)})"
+
+    terms = {name: np.array([row[name] for row in rows]) for name in scenario.issues}
+    return utilities_at_deals(scenario, spec.players, parameters, terms, describe)

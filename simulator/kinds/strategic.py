@@ -24,7 +24,6 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 import numpy as np
 from pydantic import Field, PlainValidator, WithJsonSchema, model_validator
 
-from simulator.expressions import ExpressionError, NonFiniteError
 from simulator.game import StrategicGame
 from simulator.kinds import CheckContext, check_player_list, did_you_mean, exact_constant, game_path
 from simulator.kinds.deals import (
@@ -33,6 +32,7 @@ from simulator.kinds.deals import (
     deal_terms,
     evaluate_value,
     scenario_error,
+    utilities_at_deals,
 )
 from simulator.kinds.fields import GameSpecBase, Name, SpecModel, Value
 
@@ -483,26 +483,20 @@ def _rule_payoffs(
             issue_grid[name][mask] = value
     if valued.any():
         profiles = np.argwhere(valued)
-        env: dict[str, Any] = dict(parameters)
-        env.update({name: grid[valued] for name, grid in issue_grid.items()})
-        for i, player in enumerate(spec.players):
-            utility = scenario.utility(player)
-            try:
-                values = utility.evaluate(env)
-            except NonFiniteError as exc:
-                profile = profiles[exc.index[0]] if exc.index else profiles[0]
-                rule_index = int(matched[tuple(profile)])
-                raise scenario_error(
-                    scenario,
-                    ("payoffs", player),
-                    f"the utility of {player} is not finite at profile "
-                    f"({_profile_text(spec, profile)}), whose outcome is "
-                    f"games[{path[-1]}].outcomes[{rule_index}] "
-                    f"(line {scenario.line_of((*path, 'outcomes', rule_index))}): {exc.message}",
-                ) from None
-            except ExpressionError as exc:
-                raise scenario_error(scenario, ("payoffs", player), str(exc)) from None
-            cells[i][valued] = np.broadcast_to(values, (len(profiles),))
+
+        def describe(row: int) -> str:
+            profile = profiles[row]
+            rule_index = int(matched[tuple(profile)])
+            return (
+                f"profile ({_profile_text(spec, profile)}), whose outcome is "
+                f"games[{path[-1]}].outcomes[{rule_index}] "
+                f"(line {scenario.line_of((*path, 'outcomes', rule_index))})"
+            )
+
+        deal_arrays = {name: grid[valued] for name, grid in issue_grid.items()}
+        utilities = utilities_at_deals(scenario, spec.players, parameters, deal_arrays, describe)
+        for i in range(len(spec.players)):
+            cells[i][valued] = utilities[:, i]
     return _exact_or_float(cells)
 
 
