@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from scipy.stats import qmc
 
@@ -83,6 +83,20 @@ def concave_problems(
     p = np.array(draw(st.lists(floats(p_min, 1.0), min_size=n, max_size=n)))
     frac = np.array(draw(st.lists(floats(0.0, 0.6), min_size=n, max_size=n)))
     return share_problem(a, p, frac / n)
+
+
+def steep_tiny_floor(n: int, power: float, payoff: float) -> BargainingProblem:
+    """Player 0 values his share as ``z ** power`` and his disagreement payoff is ``payoff``.
+
+    The disagreement share ``payoff ** (1 / power)`` is tiny (``4e-8``, ``3e-8`` in the
+    regression cases), where ``z ** power`` is steep: the other players' best deals
+    leave player 0 exactly that share, close to the bound ``z_0 >= 0``.
+    """
+    p = np.ones(n)
+    p[0] = power
+    d_share = np.zeros(n)
+    d_share[0] = payoff ** (1 / power)
+    return share_problem(np.ones(n), p, d_share)
 
 
 def dense_sample(problem: BargainingProblem) -> np.ndarray:
@@ -375,6 +389,7 @@ def test_rubinstein_offers_make_responders_indifferent(
 
 @SETTINGS
 @given(concave_problems(n=2, p_min=0.3))
+@example(steep_tiny_floor(2, 0.375, 0.0015061))
 def test_rubinstein_tends_to_nash_as_patience_grows(problem: BargainingProblem) -> None:
     """Binmore, Rubinstein & Wolinsky (1986): equal discounting, delta -> 1 gives Nash."""
     nash = nash_bargaining(problem)
@@ -454,6 +469,7 @@ def test_lexicographic_refinement_keeps_a_strongly_efficient_answer() -> None:
 
 @SETTINGS
 @given(concave_problems(n=3))
+@example(steep_tiny_floor(3, 0.3125, 0.00487))
 def test_ks_and_egalitarian_are_pareto_optimal(problem: BargainingProblem) -> None:
     loss, gain = problem.tolerance.payoff, problem.solve_tolerance
     u = problem.payoffs(dense_sample(problem))
@@ -463,6 +479,49 @@ def test_ks_and_egalitarian_are_pareto_optimal(problem: BargainingProblem) -> No
             u > sol.payoffs + gain, axis=1
         )
         assert not np.any(dominating), (sol.concept, u[dominating][:3])
+
+
+def test_ks_finds_the_deal_when_a_floor_binds_where_a_utility_is_steep() -> None:
+    """Regression: each ideal maximisation leaves player 0 a share of ``4e-8``.
+
+    There ``z ** 0.3125`` is steep, and SLSQP with the default difference step
+    stalled short of player 0's floor from every start: KS reported no agreement.
+    """
+    problem = steep_tiny_floor(3, 0.3125, 0.00487)
+    tol = problem.solve_tolerance
+    sol = kalai_smorodinsky(problem)
+    assert sol.agreement and sol.deal is not None
+    assert np.all(sol.gains >= -tol)
+    assert problem.feasible(sol.deal)
+    # Ideal point: player 0 takes everything; either other player everything but
+    # player 0's disagreement share.
+    share = 0.00487 ** (1 / 0.3125)
+    np.testing.assert_allclose(sol.evidence["ideal_point"], [1.0, 1 - share, 1 - share], atol=tol)
+    # Pareto optimal: no deal of a dense sample makes someone better off and no one worse.
+    u = problem.payoffs(dense_sample(problem))
+    dominating = np.all(u >= sol.payoffs - problem.tolerance.payoff, axis=1) & np.any(
+        u > sol.payoffs + tol, axis=1
+    )
+    assert not np.any(dominating)
+    assert sol.deal.sum() == pytest.approx(1.0, abs=1e-5)
+
+
+@pytest.mark.parametrize("delta", [0.9, 0.99, 0.999])
+def test_rubinstein_converges_when_a_floor_binds_where_a_utility_is_steep(delta: float) -> None:
+    """Regression: player 1's best deal leaves player 0 a share of ``3e-8`` (``z ** 0.375``).
+
+    SLSQP stalled short of player 0's floor there, and the frontier's end was not found.
+    """
+    problem = steep_tiny_floor(2, 0.375, 0.0015061)
+    tol = problem.solve_tolerance
+    sol = rubinstein_bargaining(problem, [delta, delta])
+    assert sol.agreement
+    assert np.all(sol.gains >= -tol)
+    assert abs(sol.evidence["indifference_residual_0"]) < tol
+    assert abs(sol.evidence["indifference_residual_1"]) < tol
+    # Binmore, Rubinstein & Wolinsky (1986): the gap to Nash shrinks like 1 - delta.
+    gap = np.max(np.abs(sol.payoffs - nash_bargaining(problem).payoffs))
+    assert gap < 0.5 * (1 - delta)
 
 
 # ------------------------------------------------------------- warm starts

@@ -40,7 +40,10 @@ FloatArray = npt.NDArray[np.float64]
 
 
 def ideal_point(problem: BargainingProblem) -> np.ndarray | None:
-    """The ideal point ``a`` (shape ``(n,)``), or ``None`` when no deal is individually rational."""
+    """The ideal point ``a`` (shape ``(n,)``), or ``None`` when no deal is individually rational.
+
+    Raises :class:`ValueError` when the optimizer fails from every start.
+    """
     found = _ideal(problem, _Evaluator(problem))
     return None if found is None else found[0]
 
@@ -52,6 +55,8 @@ def _ideal(problem: BargainingProblem, ev: _Evaluator) -> tuple[FloatArray, Floa
     deals best for him (or the max-min-gain deal when no sample deal is
     individually rational); with utilities concave on the sample the problem is
     convex and one run is enough, otherwise runs continue until two agree.
+    ``None`` when no deal is individually rational; raises :class:`ValueError`
+    when one is but a maximisation fails from every start.
     """
     n = problem.n_players
     d = problem.disagreement
@@ -71,7 +76,12 @@ def _ideal(problem: BargainingProblem, ev: _Evaluator) -> tuple[FloatArray, Floa
         starts = _screen(problem, scores, fallback)
         best = _max_weighted_from(problem, np.eye(n)[i], d, ev, starts, confirm)
         if best is None:
-            return None
+            # Individually rational deals exist (the sample's, or the max-min one): a
+            # failure here is the optimizer's, not the absence of a deal.
+            raise ValueError(
+                f"kalai_smorodinsky: the optimizer did not converge from any start "
+                f"when maximising {problem.players[i]}'s payoff"
+            )
         ideal[i] = best.value
         kkt[i] = best.kkt
     return ideal, kkt

@@ -72,6 +72,10 @@ _POLISHED = 1e-8
 _STATIONARY = 1e-9
 """A start whose KKT residual is below this is already optimal: no optimizer run from it."""
 
+_FINE_FLOOR = 1e-9
+"""Smallest ``|z_j|``, as a fraction of issue ``j``'s range, that a fine evaluator's
+difference step still scales with (see :func:`_fine_evaluator`)."""
+
 
 @dataclass(frozen=True)
 class _Run:
@@ -209,6 +213,45 @@ def _multistart(
     return (runs or stalled), tried
 
 
+def _fine_evaluator(problem: BargainingProblem) -> _Evaluator:
+    """An evaluator whose difference step keeps scaling with ``|z_j|`` down to :data:`_FINE_FLOOR`.
+
+    The default evaluator's step stops shrinking at a thousandth of an issue's
+    range, which keeps round-off small for smooth utilities at ``z_j = 0``. A
+    floor constraint ``u_j(z) >= f_j`` can bind much closer to a bound, where a
+    utility such as ``z ** 0.3`` is steep: when ``z_j`` is within a step of the
+    bound, the difference is taken from the bound itself and misjudges the
+    slope by tens of per cent. SLSQP's line search then never finds a step
+    that lowers its merit function and stops at the iteration limit short of
+    feasibility. The optimizers retry a stalled run with this evaluator
+    (:func:`_retry_fine`).
+    """
+    fine = _Evaluator(problem)
+    fine.floor = _FINE_FLOOR * np.where(fine.span > 0, fine.span, 1.0)
+    return fine
+
+
+def _retry_fine(
+    run: _Run | None,
+    x: FloatArray,
+    retry: Callable[[FloatArray], _Run | None],
+) -> _Run | None:
+    """``run`` (SLSQP's answer ending at ``x``) or, when it stalled, a retry from ``x``.
+
+    A run stalled when it is infeasible (``None``) or its KKT residual exceeds
+    :data:`_UNCONVERGED`; ``retry`` runs SLSQP again from ``x`` with a
+    :func:`_fine_evaluator` and checks the answer. The better converged run is kept.
+    """
+    if run is not None and run.kkt <= _UNCONVERGED:
+        return run
+    again = retry(x)
+    if again is None:
+        return run
+    if run is None or again.kkt < run.kkt:
+        return again
+    return run
+
+
 def _stacked_constraint(
     problem: BargainingProblem,
     rows: Callable[[FloatArray], FloatArray],
@@ -319,36 +362,49 @@ def _max_min_above(
     def fun(x: FloatArray) -> tuple[float, FloatArray]:
         return -x[k], grad
 
-    def slack(x: FloatArray) -> FloatArray:
-        return ev(x[:k])[0] - f - x[k] * p
-
     col = -p[:, None]
-
-    def slack_jac(x: FloatArray) -> FloatArray:
-        return np.hstack([ev(x[:k])[1], col])
-
-    constraints = _stacked_constraint(problem, slack, slack_jac, k + 1)
     bounds = _bounds(problem, extra=1)
     tol = problem.solve_tolerance
     active = ACTIVE_RTOL * problem.solve_tolerance / SOLVE_RTOL
 
-    def check(z: FloatArray) -> _Run | None:
-        """The run ending at deal ``z`` (t = its smallest ratio), if feasible."""
-        x = np.append(np.clip(z, problem.lower, problem.upper), 0.0)
-        # The binding t is the smallest ratio: report that, not SLSQP's t.
-        x[k] = float(ratio(ev(x[:k])[0]))
-        s = slack(x)
-        if not _accept(problem, x[:k], s):
-            return None
-        normals = _active_normals(problem, x[:k], extra=1)
-        jac = slack_jac(x)
-        binding = np.flatnonzero(s <= active)
-        normals.extend(-jac[i] for i in binding)
-        residual, lam = _kkt_fit(grad, normals)
-        mult = np.zeros(p.size)
-        if lam.size:
-            mult[binding] = lam[len(lam) - binding.size :]
-        return _Run(x=x, value=float(x[k]), kkt=residual, multipliers=mult)
+    def kernel(
+        e: _Evaluator,
+    ) -> tuple[list[dict[str, Any]], Callable[[FloatArray], _Run | None]]:
+        """SLSQP's constraint and the run check, with derivatives from evaluator ``e``."""
+
+        def slack(x: FloatArray) -> FloatArray:
+            return e(x[:k])[0] - f - x[k] * p
+
+        def slack_jac(x: FloatArray) -> FloatArray:
+            return np.hstack([e(x[:k])[1], col])
+
+        def check(z: FloatArray) -> _Run | None:
+            """The run ending at deal ``z`` (t = its smallest ratio), if feasible."""
+            x = np.append(np.clip(z, problem.lower, problem.upper), 0.0)
+            # The binding t is the smallest ratio: report that, not SLSQP's t.
+            x[k] = float(ratio(e(x[:k])[0]))
+            s = slack(x)
+            if not _accept(problem, x[:k], s):
+                return None
+            normals = _active_normals(problem, x[:k], extra=1)
+            jac = slack_jac(x)
+            binding = np.flatnonzero(s <= active)
+            normals.extend(-jac[i] for i in binding)
+            residual, lam = _kkt_fit(grad, normals)
+            mult = np.zeros(p.size)
+            if lam.size:
+                mult[binding] = lam[len(lam) - binding.size :]
+            return _Run(x=x, value=float(x[k]), kkt=residual, multipliers=mult)
+
+        return _stacked_constraint(problem, slack, slack_jac, k + 1), check
+
+    constraints, check = kernel(ev)
+
+    def retry(z: FloatArray) -> _Run | None:
+        fine_constraints, fine_check = kernel(_fine_evaluator(problem))
+        t0 = float(ratio(ev(z)[0]))
+        x = _slsqp(fun, np.append(z, t0), bounds, fine_constraints, maxiter)
+        return fine_check(x[:k])
 
     warm = {np.asarray(z, dtype=float).tobytes() for z in starts_first}
 
@@ -368,7 +424,8 @@ def _max_min_above(
                     return done
         t0 = float(ratio(ev(z0)[0]))
         x = _slsqp(fun, np.append(z0, t0), bounds, constraints, maxiter)
-        return check(x[:k])
+        z = np.clip(x[:k], problem.lower, problem.upper)
+        return _retry_fine(check(z), z, retry)
 
     runs, tried = _multistart(starts, solve, tol, confirm)
     return _pick_best(problem, runs, tried, k, ev)
@@ -549,36 +606,54 @@ def _max_weighted_from(
     bound = np.isfinite(floors)
     fb = floors[bound]
 
-    def slack(z: FloatArray) -> FloatArray:
-        return ev(z)[0][bound] - fb
-
-    def slack_jac(z: FloatArray) -> FloatArray:
-        return ev(z)[1][bound]
-
-    def fun(z: FloatArray) -> tuple[float, FloatArray]:
-        u, jac = ev(z)
-        return -float(c @ u), -(c @ jac)
-
-    if np.any(bound):
-        constraints = _stacked_constraint(problem, slack, slack_jac, k)
-    else:
-        constraints = _linear_constraints(problem)
     bounds = _bounds(problem)
     tol = problem.solve_tolerance
     active = ACTIVE_RTOL * problem.solve_tolerance / SOLVE_RTOL
 
-    def check(z: FloatArray) -> _Run | None:
-        """The run ending at deal ``z``, if feasible."""
-        z = np.clip(z, problem.lower, problem.upper)
-        s = slack(z)
-        if not _accept(problem, z, s):
-            return None
-        normals = _active_normals(problem, z)
-        sj = slack_jac(z)
-        normals.extend(-sj[i] for i in np.flatnonzero(s <= active))
-        value, grad = fun(z)
-        scale = float(np.abs(c) @ np.linalg.norm(ev(z)[1], axis=1))
-        return _Run(x=z, value=-value, kkt=_kkt_residual(grad, normals, scale))
+    def kernel(
+        e: _Evaluator,
+    ) -> tuple[
+        Callable[[FloatArray], tuple[float, FloatArray]],
+        list[dict[str, Any]],
+        Callable[[FloatArray], _Run | None],
+    ]:
+        """SLSQP's objective and constraints and the run check, with derivatives from ``e``."""
+
+        def slack(z: FloatArray) -> FloatArray:
+            return e(z)[0][bound] - fb
+
+        def slack_jac(z: FloatArray) -> FloatArray:
+            return e(z)[1][bound]
+
+        def fun(z: FloatArray) -> tuple[float, FloatArray]:
+            u, jac = e(z)
+            return -float(c @ u), -(c @ jac)
+
+        if np.any(bound):
+            constraints = _stacked_constraint(problem, slack, slack_jac, k)
+        else:
+            constraints = _linear_constraints(problem)
+
+        def check(z: FloatArray) -> _Run | None:
+            """The run ending at deal ``z``, if feasible."""
+            z = np.clip(z, problem.lower, problem.upper)
+            s = slack(z)
+            if not _accept(problem, z, s):
+                return None
+            normals = _active_normals(problem, z)
+            sj = slack_jac(z)
+            normals.extend(-sj[i] for i in np.flatnonzero(s <= active))
+            value, grad = fun(z)
+            scale = float(np.abs(c) @ np.linalg.norm(e(z)[1], axis=1))
+            return _Run(x=z, value=-value, kkt=_kkt_residual(grad, normals, scale))
+
+        return fun, constraints, check
+
+    fun, constraints, check = kernel(ev)
+
+    def retry(z: FloatArray) -> _Run | None:
+        fine_fun, fine_constraints, fine_check = kernel(_fine_evaluator(problem))
+        return fine_check(_slsqp(fine_fun, z, bounds, fine_constraints))
 
     # From a warm start, Newton first, guessing that the floors binding there still bind;
     # SLSQP when that fails (and from every other start: far from the answer Newton's
@@ -598,7 +673,8 @@ def _max_weighted_from(
                 done = check(polished)
                 if done is not None and done.kkt <= _POLISHED:
                     return done
-        return check(_slsqp(fun, z0, bounds, constraints))
+        z = np.clip(_slsqp(fun, z0, bounds, constraints), problem.lower, problem.upper)
+        return _retry_fine(check(z), z, retry)
 
     runs, tried = _multistart(starts, solve, tol, confirm)
     return _pick_best(problem, runs, tried, k, ev)
