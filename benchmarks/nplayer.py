@@ -39,13 +39,10 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
-import os
 import statistics
 import sys
 import tempfile
 import time
-import traceback
-import warnings
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
@@ -70,7 +67,7 @@ from benchmarks.run import (  # noqa: E402
     machine_facts,
     machine_report,
 )
-from benchmarks.worker import _send, _timed  # noqa: E402
+from benchmarks.worker import _send, _timed, serve_requests  # noqa: E402
 
 DEFAULT_SIZES = ("3x2", "3x3", "3x4", "4x2", "4x3", "4x4")
 QUICK_SIZES = ("3x2", "4x2")
@@ -279,20 +276,7 @@ def serve() -> None:
     call and ``found`` (equilibria returned by the last call and their worst
     relative regret), then ``done`` or ``error``.
     """
-    channel = os.fdopen(os.dup(1), "w")
-    os.dup2(2, 1)
-    sys.stdout = sys.stderr
-    warnings.simplefilter("ignore")
-    warmed: set[str] = set()
-    for line in sys.stdin:
-        if not line.strip():
-            continue
-        request = json.loads(line)
-        try:
-            _serve_request(request, warmed, channel)
-        except Exception as error:  # report, stay alive for the next request
-            traceback.print_exc(file=sys.stderr)
-            _send(channel, event="error", message=f"{type(error).__name__}: {error}")
+    serve_requests(_serve_request)
 
 
 def _serve_request(request: dict[str, Any], warmed: set[str], channel: TextIO) -> None:

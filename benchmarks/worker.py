@@ -26,6 +26,7 @@ import sys
 import time
 import traceback
 import warnings
+from collections.abc import Callable
 from typing import Any, TextIO
 
 import numpy as np
@@ -94,11 +95,14 @@ def _run_game(
         _send(channel, event="run", game=game, t=elapsed, count=count, counted=True)
 
 
-def serve() -> None:
-    """Answer requests from stdin until it closes.
+def serve_requests(handle: Callable[[dict[str, Any], set[str], TextIO], None]) -> None:
+    """Pass each JSON request on stdin to ``handle(request, warmed, channel)`` until stdin closes.
 
-    The protocol uses a private copy of the original stdout; file descriptor 1 is
-    pointed at stderr so that anything a library prints cannot corrupt it.
+    The protocol uses a private copy of the original stdout (``channel``); file
+    descriptor 1 is pointed at stderr so that anything a library prints cannot
+    corrupt it. ``warmed`` is shared across requests (what was already warmed
+    up). A request that raises is answered with an ``error`` event and the
+    worker stays alive for the next one.
     """
     channel = os.fdopen(os.dup(1), "w")
     os.dup2(2, 1)
@@ -110,11 +114,16 @@ def serve() -> None:
             continue
         request = json.loads(line)
         try:
-            _run_case(request, warmed, channel)
+            handle(request, warmed, channel)
         except Exception as error:  # report, stay alive for the next case
             message = f"{type(error).__name__}: {error}"
             traceback.print_exc(file=sys.stderr)
             _send(channel, event="error", message=message)
+
+
+def serve() -> None:
+    """Answer the timing requests of :mod:`benchmarks.run` until stdin closes."""
+    serve_requests(_run_case)
 
 
 if __name__ == "__main__":
